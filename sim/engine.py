@@ -1,0 +1,103 @@
+"""The city: the firm table, its random generator, and the monthly step as a list of phases.
+
+``City`` knows nothing of mesa; ``sim.model.MSMEModel`` wraps it as a mesa Model with firms as
+agents. A month is:
+
+1. draw   - one block of random numbers per firm (productivity shock, quality change, closure);
+2. produce - capacity from capital, ability and the shock;
+3. market - city (and export) demand split by quality, access and capacity; sales;
+4. book   - 12-month sales history;
+5. finance - profit, reinvestment, depreciation, losses;
+6. quality - random walk of product quality;
+7. exit   - closures (capital exhausted or outside reasons);
+8. entry  - new micro firms (Poisson);
+9. classify - size classes; graduations and downgrades among survivors;
+10. record - the month's outcomes.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import phases
+from .classes import classify
+from .outcomes import MonthRecorder
+from .params import Parameters
+from .state import HISTORY, FirmTable
+
+
+class City:
+    """The firm population of one run and its monthly step."""
+
+    def __init__(self, params: Parameters, rng: np.random.Generator, table: FirmTable,
+                 *, record: bool = True):
+        self.p = params
+        self.rng = rng
+        self.firms = table
+        self.month = 0
+        self.price_index = float("nan")
+        self.recorder = MonthRecorder(self) if record else None
+        t = table
+        age = self.age()
+        annual = phases.annualised_sales(t["sales_12m"], age)
+        t["size_class"][:] = classify(params.size_law, t["capital"], annual, age)
+        if self.recorder:
+            self.recorder.record(entries=0, moves=None)
+
+    # -- derived quantities -----------------------------------------------------------------
+    def age(self) -> np.ndarray:
+        return self.month - self.firms["entry_month"]
+
+    def city_demand(self, month: int | None = None) -> float:
+        m = self.month if month is None else month
+        return self.p.n_firms * self.p.demand_per_firm * (1.0 + self.p.demand_growth) ** (m / 12.0)
+
+    # -- the step ------------------------------------------------------------------------------
+    def step(self) -> None:
+        p, t, rng = self.p, self.firms, self.rng
+        self.month += 1
+        n = t.n
+        # 1. draw: a fixed order of draws keeps runs reproducible
+        log_shock = rng.standard_normal(n)
+        quality_draw = rng.standard_normal(n)
+        uniform = rng.random(n)
+        # 2-3. produce and sell
+        cap = phases.capacity(p, t["capital"], t["ability"], log_shock)
+        weight = phases.demand_weight(p, cap, t["log_quality"], t["access"])
+        sold = phases.market(p, cap, weight, t["access"], self.city_demand())
+        sales = sold.domestic + sold.export
+        self.price_index = sold.city_price_index
+        # 4. book the month's sales
+        slot = (self.month - 1) % HISTORY
+        hist = t["sales_history"]
+        t["sales_12m"][:] += sales - hist[:, slot]
+        hist[:, slot] = sales
+        t["sales"][:] = sales
+        t["export_sales"][:] = sold.export
+        # 5. finance
+        prof = phases.profit(p, sales)
+        t["capital"][:] = phases.accumulate(p, t["capital"], prof, t["growth_oriented"],
+                                            sales / cap)
+        # 6. quality
+        t["log_quality"][:] = phases.quality_walk(p, t["log_quality"], quality_draw)
+        # 7. exit
+        leaving = phases.exits(p, t["capital"], uniform)
+        if self.recorder:
+            self.recorder.before_exit(leaving)
+        t.remove(leaving)
+        # 8. entry
+        k = int(rng.poisson(p.entry_rate * p.n_firms))
+        new_rows = t.append(phases.new_firms(p, rng, k, self.month), k)
+        # 9. classify
+        age = self.age()
+        annual = phases.annualised_sales(t["sales_12m"], age)
+        previous = t["size_class"].copy()
+        t["size_class"][:] = classify(p.size_law, t["capital"], annual, age)
+        moves = (previous[: new_rows.start], t["size_class"][: new_rows.start])
+        # 10. record
+        if self.recorder:
+            self.recorder.record(entries=k, moves=moves)
+
+    def run(self, months: int) -> None:
+        for _ in range(months):
+            self.step()

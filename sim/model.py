@@ -1,0 +1,110 @@
+"""``MSMEModel``: the city as a mesa Model, firms as agents, the month as array phases."""
+
+from __future__ import annotations
+
+from functools import partial
+
+import mesa
+import numpy as np
+from mesa.agentset import _HardKeyAgentSet
+
+from .agents import FirmAgent
+from .engine import City
+from .params import ParameterError, Parameters
+from .population import initial_table
+
+HEADLINE = ("firms", "micro", "small", "medium", "entries", "exits", "grad_micro_small",
+            "grad_small_medium", "sales", "export_share", "workers")
+"""Outcomes the model's mesa DataCollector reports each step (the full table: ``model.outcomes``)."""
+
+
+def _latest(name: str, model: MSMEModel):
+    return model.city.recorder.rows[-1][name]
+
+
+def resolve_seed(rng) -> int:
+    """A run's seed: the integer given, or a fresh one from OS entropy (recorded either way)."""
+    if rng is None:
+        return int(np.random.SeedSequence().entropy)
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
+        return int(rng)
+    raise ParameterError(f"rng = {rng!r}: pass a non-negative integer seed (or None for a fresh one)")
+
+
+class MSMEModel(mesa.Model):
+    """A city's MSMEs, one step per month.
+
+    Args:
+        parameters: a ``Parameters`` (defaults if None); keyword overrides are applied on top, so
+            ``mesa.batch_run(MSMEModel, parameters={"n_firms": [5000]}, rng=[1, 2])`` works.
+        rng: integer seed (recorded as ``model.seed``); None draws a fresh one.
+        use_cache: reuse the cached burn-in (see ``sim.population``).
+    """
+
+    def __init__(self, parameters: Parameters | None = None, *, rng=None, use_cache: bool = True,
+                 **overrides):
+        base = parameters.to_dict() if parameters is not None else {}
+        params = Parameters.from_dict({**base, **overrides})
+        seed = resolve_seed(rng)
+        super().__init__(rng=seed)
+        self.seed = seed
+        self.params = params
+        self._agent_ids = np.zeros(0, np.int64)  # firm ids that have an agent in model.agents
+        self._agent_of: dict[int, FirmAgent] = {}
+        self._synced_to = (-1, -1)  # (month, next firm id) at the last sync
+        self._next_viewed = 0
+        self.city = City(params, self.rng, initial_table(params, self.rng, use_cache=use_cache))
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: partial(_latest, name) for name in HEADLINE})
+        self.datacollector.collect(self)
+
+    def step(self) -> None:
+        self.city.step()
+        self.datacollector.collect(self)
+
+    # -- outcomes ----------------------------------------------------------------------------------
+    @property
+    def month(self) -> int:
+        return self.city.month
+
+    @property
+    def outcomes(self):
+        """The tidy monthly outcome table (pandas DataFrame), month 0 included."""
+        return self.city.recorder.monthly_table()
+
+    # -- the agent layer ---------------------------------------------------------------------------
+    @property
+    def agents(self):
+        """All live firms as mesa agents (synchronised with the arrays when read)."""
+        self._sync_agents()
+        return self._all_agents
+
+    @property
+    def agents_by_type(self):
+        self._sync_agents()
+        return self._agents_by_type
+
+    def _sync_agents(self) -> None:
+        city = getattr(self, "city", None)
+        if city is None or self._synced_to == (city.month, city.firms.next_id):
+            return
+        firms = city.firms
+        every = self._all_agents._agents
+        typed = self._agents_by_type.setdefault(FirmAgent, _HardKeyAgentSet([], random=self.random))
+        mine = typed._agents
+        # firms that exited since the last sync leave the sets
+        gone = self._agent_ids[firms.row_of[self._agent_ids] < 0]
+        for fid in gone.tolist():
+            agent = self._agent_of.pop(fid)
+            del every[agent], mine[agent]
+        # firms that entered since the last sync (and are still alive) join them
+        new_ids = np.arange(self._next_viewed, firms.next_id)
+        new_ids = new_ids[firms.row_of[new_ids] >= 0]
+        new_agents = [FirmAgent._view(self, fid) for fid in new_ids.tolist()]
+        self._agent_of.update(zip(new_ids.tolist(), new_agents))
+        fresh = dict.fromkeys(new_agents)
+        every.update(fresh)
+        mine.update(fresh)
+        self._agent_ids = np.fromiter(self._agent_of.keys(), np.int64, len(self._agent_of))
+        self._next_viewed = firms.next_id
+        self._synced_to = (city.month, firms.next_id)

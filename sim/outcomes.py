@@ -1,0 +1,223 @@
+"""Outcomes: pure functions of the city's state and the month's flows, registered by name.
+
+Each month ``MonthRecorder.record`` evaluates every registered outcome once and keeps one row;
+``monthly_table`` returns the rows as a tidy pandas DataFrame (one row per month). Entry cohorts
+are tracked by entry month, so survival curves are exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from . import phases
+from .classes import CLASS_NAMES, LARGE, MEDIUM, MICRO, SMALL
+
+if TYPE_CHECKING:
+    from .engine import City
+
+OUTCOMES: dict[str, tuple[str, Callable]] = {}
+
+
+def outcome(name: str, unit: str):
+    """Register ``fn(view) -> scalar`` as the monthly outcome ``name``."""
+    def deco(fn):
+        OUTCOMES[name] = (unit, fn)
+        return fn
+    return deco
+
+
+@dataclass
+class MonthView:
+    """What outcomes read: the city after the month, and the month's flows."""
+    city: City
+    entries: int
+    exits: int
+    moves: tuple[np.ndarray, np.ndarray] | None
+    annual_sales: np.ndarray
+    class_counts: np.ndarray
+    msme: np.ndarray
+
+
+def gini(values: np.ndarray) -> float:
+    """Gini coefficient of non-negative values (0 equal, 1 one holds all)."""
+    if values.size == 0:
+        return float("nan")
+    x = np.sort(values)
+    total = x.sum()
+    if total <= 0:
+        return 0.0
+    n = x.size
+    ranks = np.arange(1, n + 1)
+    return float((2.0 * (ranks * x).sum() / (n * total)) - (n + 1.0) / n)
+
+
+def _moves(v: MonthView, a: int, b: int) -> int:
+    if v.moves is None:
+        return 0
+    before, after = v.moves
+    return int(np.count_nonzero((before == a) & (after == b)))
+
+
+@outcome("firms", "firms")
+def _firms(v): return v.city.firms.n
+
+
+for _cls, _name in enumerate(CLASS_NAMES):
+    outcome(_name, "firms")(lambda v, c=_cls: int(v.class_counts[c]))
+
+
+@outcome("entries", "firms/month")
+def _entries(v): return v.entries
+
+
+@outcome("exits", "firms/month")
+def _exits(v): return v.exits
+
+
+@outcome("grad_micro_small", "firms/month")
+def _g1(v): return _moves(v, MICRO, SMALL)
+
+
+@outcome("grad_small_medium", "firms/month")
+def _g2(v): return _moves(v, SMALL, MEDIUM)
+
+
+@outcome("grad_medium_large", "firms/month")
+def _g3(v): return _moves(v, MEDIUM, LARGE)
+
+
+@outcome("down_small_micro", "firms/month")
+def _d1(v): return _moves(v, SMALL, MICRO)
+
+
+@outcome("down_medium_small", "firms/month")
+def _d2(v): return _moves(v, MEDIUM, SMALL)
+
+
+@outcome("sales", "Rp/month")
+def _sales(v): return float(v.city.firms["sales"][v.msme].sum())
+
+
+@outcome("export_sales", "Rp/month")
+def _export_sales(v): return float(v.city.firms["export_sales"][v.msme].sum())
+
+
+@outcome("export_share", "share of MSME sales")
+def _export_share(v):
+    total = v.city.firms["sales"][v.msme].sum()
+    return float(v.city.firms["export_sales"][v.msme].sum() / total) if total > 0 else 0.0
+
+
+@outcome("exporters", "firms")
+def _exporters(v): return int(np.count_nonzero(v.city.firms["export_sales"] > 0))
+
+
+@outcome("workers", "workers")
+def _workers(v): return float(phases.workers(v.city.p, v.annual_sales[v.msme]).sum())
+
+
+@outcome("capital_median", "Rp")
+def _k_median(v):
+    k = v.city.firms["capital"]
+    return float(np.median(k)) if k.size else float("nan")
+
+
+@outcome("capital_mean", "Rp")
+def _k_mean(v):
+    k = v.city.firms["capital"]
+    return float(k.mean()) if k.size else float("nan")
+
+
+@outcome("sales_gini", "0-1")
+def _sales_gini(v): return gini(v.annual_sales)
+
+
+@outcome("city_demand", "Rp/month")
+def _demand(v): return v.city.city_demand()
+
+
+@outcome("aware_share", "share")
+def _aware(v): return float(v.city.firms["aware"].mean()) if v.city.firms.n else 0.0
+
+
+@outcome("registered_share", "share")
+def _registered(v): return float(v.city.firms["registered"].mean()) if v.city.firms.n else 0.0
+
+
+class MonthRecorder:
+    """Keeps one row of outcomes per month and the survivors of every monthly entry cohort."""
+
+    def __init__(self, city: City):
+        self.city = city
+        self.rows: list[dict] = []
+        self._exits = 0
+        self.entrants: list[int] = []  # entrants[e] = firms entering in month e (e >= 1)
+        self.survivors: list[np.ndarray] = []  # survivors[t][e] = of cohort e, alive after month t
+        self._alive = np.zeros(1, np.int64)  # _alive[e] = survivors of cohort e; index 0 unused
+
+    def before_exit(self, leaving: np.ndarray) -> None:
+        """Count this month's exits by entry cohort (called before the rows are removed)."""
+        self._exits = int(np.count_nonzero(leaving))
+        e = self.city.firms["entry_month"][leaving]
+        e = e[e >= 1]
+        if e.size:
+            self._alive -= np.bincount(e, minlength=len(self._alive))
+
+    def record(self, *, entries: int, moves) -> None:
+        city = self.city
+        t = city.firms
+        if city.month >= 1:
+            self.entrants.append(entries)
+            self._alive = np.append(self._alive, entries)  # index == entry month
+        self.survivors.append(self._alive.copy())
+        annual = phases.annualised_sales(t["sales_12m"], city.age())
+        counts = np.bincount(t["size_class"], minlength=len(CLASS_NAMES))
+        view = MonthView(city, entries, self._exits if city.month else 0, moves, annual,
+                         counts, t["size_class"] != LARGE)
+        row = {"month": city.month}
+        row.update({name: fn(view) for name, (_, fn) in OUTCOMES.items()})
+        self.rows.append(row)
+        self._exits = 0
+
+    # -- tables ---------------------------------------------------------------------------------
+    def monthly_table(self) -> pd.DataFrame:
+        return pd.DataFrame(self.rows)
+
+    def cohort_table(self) -> pd.DataFrame:
+        """Survival of each entry cohort (firms entering in the same calendar year of the run).
+
+        One row per cohort year and month: entrants so far, survivors, survival share.
+        """
+        T = len(self.survivors) - 1
+        rows = []
+        entrants = np.array([0, *self.entrants])  # index = entry month
+        for t in range(1, T + 1):
+            alive = self.survivors[t]
+            for year in range((t - 1) // 12 + 1):
+                months = range(12 * year + 1, min(12 * year + 12, t) + 1)
+                n0 = int(entrants[list(months)].sum())
+                s = int(sum(alive[m] for m in months))
+                rows.append(dict(cohort_year=year + 1, month=t, entrants=n0, survivors=s,
+                                 survival=s / n0 if n0 else np.nan))
+        return pd.DataFrame(rows)
+
+    def survival_curve(self, max_age: int | None = None) -> pd.Series:
+        """Share of entrants still alive ``a`` months after entry, pooled over monthly cohorts.
+
+        Only cohorts observed for at least ``a`` months count towards age ``a``.
+        """
+        T = len(self.survivors) - 1
+        max_age = T - 1 if max_age is None else max_age
+        entrants = np.array([0, *self.entrants])
+        out = {}
+        for a in range(0, max_age + 1):
+            cohorts = range(1, T - a + 1)
+            n0 = entrants[1: T - a + 1].sum()
+            s = sum(self.survivors[e + a][e] for e in cohorts)
+            out[a] = s / n0 if n0 else np.nan
+        return pd.Series(out, name="survival").rename_axis("age_months")

@@ -1,0 +1,247 @@
+"""Every number the model uses: one declaration each, with unit, range, role and source.
+
+A parameter's *role* says who sets it:
+- ``uncertainty``: a claim about the world (behaviour, markets), to be swept in sensitivity studies;
+- ``lever``: what policy chooses (filled in by the office, issue 3);
+- ``setting``: how a run is set up (scale, classification law, burn-in), not a claim about the world.
+
+``Parameters`` is frozen and keyword-only; it validates itself on construction and raises
+``ParameterError`` (a ``ValueError``) naming the parameter, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+SIZE_LAWS = ("pp7_2021", "law20_2008")
+
+
+class ParameterError(ValueError):
+    """A parameter value outside its domain, of the wrong type, or an unknown parameter name."""
+
+
+def _p(default, unit, low, high, role, source, doc, *, integer=False, choices=None):
+    meta = dict(unit=unit, low=low, high=high, role=role, source=source, doc=doc,
+                integer=integer, choices=choices)
+    return field(default=default, metadata=meta)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Parameters:
+    # --- city and run set-up ----------------------------------------------------------------
+    n_firms: int = _p(
+        90_000, "firms", 1, 10_000_000, "setting",
+        "KemenKopUKM MSME census 2023 (~90,000 in Medan)",
+        "City scale: city demand and the entrant pool are scaled to this many firms; the default "
+        "calibration sustains about this many.", integer=True)
+    n_districts: int = _p(
+        21, "sub-districts", 1, 100, "setting", "Medan City has 21 kecamatan",
+        "Number of sub-districts (kecamatan); firms are spread evenly (assumption).", integer=True)
+    size_law: str = _p(
+        "pp7_2021", "-", None, None, "setting", "PP 7/2021 (default), Law 20/2008",
+        "Which law's size-class thresholds classify firms.", choices=SIZE_LAWS)
+    burn_in_months: int = _p(
+        600, "months", 0, 3000, "setting", "assumption (checked: composition flat over 10 years)",
+        "Length of the cached burn-in that brings the city to its long-run state.", integer=True)
+    burn_in_firms: int = _p(
+        40_000, "firms", 100, 1_000_000, "setting", "assumption",
+        "Largest population simulated during burn-in; a larger city is resampled from it.",
+        integer=True)
+    burn_in_seed: int = _p(
+        20_230_901, "-", 0, 2**63 - 1, "setting", "-",
+        "Seed of the burn-in; recorded with every result.", integer=True)
+
+    # --- production --------------------------------------------------------------------------
+    alpha: float = _p(
+        0.8, "1", 0.1, 0.99, "uncertainty",
+        "assumption; with the defaults gives returns to capital near de Mel et al. 2008 (~5.7 %/month)",
+        "Output elasticity of capital: capacity = output_at_ref * ability * shock * (K/capital_ref)^alpha.")
+    capital_ref: float = _p(
+        10e6, "Rp", 1e5, 1e10, "setting", "-",
+        "Reference capital at which a firm of ability 1 has capacity output_at_ref.")
+    output_at_ref: float = _p(
+        4.0e6, "Rp/month", 1e4, 1e9, "uncertainty",
+        "assumption, calibrated to micro sales ~Rp 76.1 M/yr (UMKM Indonesia 2020)",
+        "Monthly output capacity of a firm with ability 1 and capital capital_ref.")
+    shock_sd: float = _p(
+        0.3, "log points", 0.0, 2.0, "uncertainty", "assumption",
+        "Standard deviation of the transient monthly productivity shock (mean-one lognormal).")
+    growth_share: float = _p(
+        0.06, "share", 0.0, 1.0, "uncertainty",
+        "assumption; de Mel et al. 2008 find near-zero returns for subsistence firms",
+        "Share of entrants that are growth-oriented (the rest are subsistence firms).")
+    ability_growth_median: float = _p(
+        1.0, "1", 0.01, 100.0, "uncertainty", "assumption",
+        "Median ability of growth-oriented entrepreneurs.")
+    ability_subsistence_median: float = _p(
+        0.6, "1", 0.01, 100.0, "uncertainty", "assumption",
+        "Median ability of subsistence entrepreneurs.")
+    ability_sd: float = _p(
+        0.3, "log points", 0.0, 3.0, "uncertainty", "assumption",
+        "Dispersion of ability around each type's median (lognormal).")
+
+    # --- market ------------------------------------------------------------------------------
+    demand_per_firm: float = _p(
+        8.0e6, "Rp/month per firm of n_firms", 1e4, 1e10, "uncertainty",
+        "calibrated so the default city sustains about n_firms firms (docs/calibration.md)",
+        "City demand for MSME output: n_firms * demand_per_firm per month.")
+    demand_growth: float = _p(
+        0.0, "1/yr", -0.5, 0.5, "uncertainty", "assumption (real demand flat, so the city is stationary)",
+        "Annual growth rate of city demand.")
+    quality_weight: float = _p(
+        1.0, "1", 0.0, 5.0, "uncertainty", "assumption",
+        "Elasticity of a firm's demand share to its product quality.")
+    access_weight: float = _p(
+        1.0, "1", 0.0, 5.0, "uncertainty", "assumption",
+        "Elasticity of a firm's demand share to its market access.")
+    scale_weight: float = _p(
+        0.5, "1", 0.0, 1.0, "uncertainty", "assumption",
+        "Elasticity of a firm's demand share to its capacity (reach grows less than proportionally).")
+    export_access_threshold: float = _p(
+        0.6, "access (0-1)", 0.0, 1.0, "uncertainty", "assumption",
+        "Market access a firm needs to sell into the export market.")
+    export_demand_ratio: float = _p(
+        0.6, "share of city demand", 0.0, 10.0, "uncertainty",
+        "calibrated to the MSME export share 14.5 % (KemenKopUKM 2023, seed paper Table 1)",
+        "Size of the export market open to Medan's MSMEs, relative to city demand.")
+
+    # --- quality and access ----------------------------------------------------------------
+    quality_drift: float = _p(
+        -0.009, "log points/month", -0.5, 0.5, "uncertainty", "assumption (products age as rivals improve)",
+        "Mean monthly change in log product quality.")
+    quality_sd: float = _p(
+        0.08, "log points/month", 0.0, 1.0, "uncertainty", "assumption",
+        "Standard deviation of the monthly change in log product quality.")
+    entrant_quality_sd: float = _p(
+        0.25, "log points", 0.0, 3.0, "uncertainty", "assumption",
+        "Dispersion of entrants' log quality around 0.")
+    access_alpha: float = _p(
+        2.0, "1", 0.01, 100.0, "uncertainty", "assumption",
+        "Beta-distribution shape a of entrants' market access.")
+    access_beta: float = _p(
+        5.0, "1", 0.01, 100.0, "uncertainty", "assumption",
+        "Beta-distribution shape b of entrants' market access (mean a/(a+b)).")
+
+    # --- costs and finance ------------------------------------------------------------------
+    margin: float = _p(
+        0.25, "share of sales", 0.0, 1.0, "uncertainty", "assumption",
+        "Gross margin after materials and wages.")
+    fixed_cost: float = _p(
+        0.3e6, "Rp/month", 0.0, 1e9, "uncertainty", "assumption",
+        "Monthly fixed cost (rent, fees, utilities).")
+    depreciation: float = _p(
+        0.01, "1/month", 0.0, 1.0, "uncertainty", "assumption (~11 %/yr)",
+        "Monthly depreciation rate of capital.")
+    reinvest_growth: float = _p(
+        0.5, "share of profit", 0.0, 1.0, "uncertainty", "assumption",
+        "Share of a positive profit that growth-oriented firms reinvest.")
+    invest_utilisation: float = _p(
+        0.9, "share of capacity", 0.0, 1.0, "uncertainty",
+        "assumption (accelerator: firms add capacity only when demand uses what they have)",
+        "A firm reinvests profit only in months when it sold at least this share of its capacity.")
+    reinvest_subsistence: float = _p(
+        0.05, "share of profit", 0.0, 1.0, "uncertainty",
+        "assumption; subsistence profit goes to household needs (de Mel et al. 2008)",
+        "Share of a positive profit that subsistence firms reinvest.")
+
+    # --- entry and exit ---------------------------------------------------------------------
+    entry_rate: float = _p(
+        0.016, "entrants/month per firm of n_firms", 0.0, 1.0, "uncertainty",
+        "assumption; ~3 %/yr NIB registrations (OSS-RBA 2022) is a lower bound",
+        "Expected entrants per month, relative to n_firms (Poisson).")
+    entrant_capital_median: float = _p(
+        5e6, "Rp", 1e4, 1e10, "uncertainty", "assumption (BPUM grant Rp 2.4 M as a scale)",
+        "Median start-up capital of an entrant.")
+    entrant_capital_sd: float = _p(
+        0.8, "log points", 0.0, 3.0, "uncertainty", "assumption",
+        "Dispersion of entrants' start-up capital (lognormal).")
+    exit_capital: float = _p(
+        0.5e6, "Rp", 0.0, 1e9, "uncertainty", "assumption",
+        "A firm whose capital falls below this closes (capital exhausted).")
+    exit_hazard: float = _p(
+        0.002, "1/month", 0.0, 1.0, "uncertainty", "assumption (owner illness, moves; ~2.4 %/yr)",
+        "Monthly probability of closing for reasons outside the business.")
+
+    # --- employment and registration ----------------------------------------------------------
+    workers_at_ref: float = _p(
+        1.7, "workers", 1.0, 100.0, "uncertainty", "KemenKopUKM 2019 (micro ~1.7 workers/unit)",
+        "Workers of a firm with annual sales workers_sales_ref.")
+    workers_sales_ref: float = _p(
+        76.1e6, "Rp/yr", 1e5, 1e12, "setting", "UMKM Indonesia 2020 (micro mean sales)",
+        "Annual sales at which a firm has workers_at_ref workers.")
+    workers_elasticity: float = _p(
+        0.6, "1", 0.0, 1.5, "uncertainty",
+        "fit through micro and medium workers/sales, KemenKopUKM 2019",
+        "Elasticity of workers to annual sales (workers >= 1).")
+    initial_registered_share: float = _p(
+        0.426, "share", 0.0, 1.0, "uncertainty", "Simdakop 38,343 of ~90,000 (Antara Sumut 2022)",
+        "Share of the starting firms in the office's registry.")
+    initial_aware_share: float = _p(
+        0.5, "share", 0.0, 1.0, "uncertainty", "assumption (at least the registered share)",
+        "Share of the starting firms aware of the office's services.")
+
+    def __post_init__(self):
+        for f in fields(self):
+            _check(f.name, getattr(self, f.name), f.metadata)
+        if self.initial_aware_share < self.initial_registered_share:
+            raise ParameterError(
+                f"parameter 'initial_aware_share' = {self.initial_aware_share} must be at least "
+                f"'initial_registered_share' = {self.initial_registered_share} "
+                "(a registered firm knows the office)")
+
+    # --------------------------------------------------------------------------------------
+    @classmethod
+    def from_dict(cls, values: dict[str, Any] | None = None, *, where: str = "") -> Parameters:
+        """Build from a mapping, refusing unknown names with the nearest valid one."""
+        values = dict(values or {})
+        names = [f.name for f in fields(cls)]
+        for key in values:
+            if key not in names:
+                near = difflib.get_close_matches(key, names, n=1)
+                hint = f"; did you mean '{near[0]}'?" if near else ""
+                raise ParameterError(f"{where}unknown parameter '{key}'{hint}")
+        return cls(**values)
+
+    def replace(self, **changes) -> Parameters:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _check(name: str, value, meta) -> None:
+    where = f"parameter '{name}' = {value!r}"
+    if meta["choices"] is not None:
+        if value not in meta["choices"]:
+            raise ParameterError(f"{where} is not allowed; choose one of {', '.join(meta['choices'])}")
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        kind = "an integer" if meta["integer"] else "a number"
+        raise ParameterError(f"{where} must be {kind} ({meta['unit']})")
+    if meta["integer"] and not float(value).is_integer():
+        raise ParameterError(f"{where} must be a whole number ({meta['unit']})")
+    if math.isnan(value) or math.isinf(value):
+        raise ParameterError(f"{where} must be a finite number in [{meta['low']}, {meta['high']}]")
+    if not meta["low"] <= value <= meta["high"]:
+        raise ParameterError(
+            f"{where} is outside its allowed range [{meta['low']:g}, {meta['high']:g}] "
+            f"({meta['unit']}): {meta['doc']}")
+
+
+def parameter_table() -> list[dict[str, Any]]:
+    """One row per parameter, for docs and the CLI."""
+    rows = []
+    for f in fields(Parameters):
+        m = f.metadata
+        allowed = ", ".join(m["choices"]) if m["choices"] else f"[{m['low']:g}, {m['high']:g}]"
+        rows.append(dict(name=f.name, unit=m["unit"], default=f.default, allowed=allowed,
+                         role=m["role"], source=m["source"], doc=m["doc"]))
+    return rows
+
+
+BURN_IN_IRRELEVANT = frozenset({"n_firms", "size_law", "initial_registered_share",
+                                "initial_aware_share", "burn_in_firms"})
+"""Parameters the cached stationary population does not depend on (its key ignores them)."""

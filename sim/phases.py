@@ -1,0 +1,115 @@
+"""The monthly phases of the firm model, each a pure function of arrays.
+
+Units: money in Rp, time in months. See docs/ODD.md (Submodels) for the equations in prose.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .params import Parameters
+
+
+def capacity(p: Parameters, capital, ability, log_shock):
+    """Output capacity (Rp/month): output_at_ref * ability * shock * (K / capital_ref)^alpha.
+
+    ``log_shock`` is a standard-normal draw per firm; the shock is lognormal with mean one.
+    """
+    log_y = (np.log(capital / p.capital_ref) * p.alpha
+             + np.log(ability)
+             + (np.log(p.output_at_ref) - 0.5 * p.shock_sd**2))
+    log_y += p.shock_sd * log_shock
+    return np.exp(log_y)
+
+
+def demand_weight(p: Parameters, cap, log_quality, access):
+    """A firm's pull on demand: quality^wq * access^wa * capacity^ws."""
+    return np.exp(p.quality_weight * log_quality
+                  + p.access_weight * np.log(access)
+                  + p.scale_weight * np.log(cap))
+
+
+class Sales(NamedTuple):
+    domestic: np.ndarray
+    export: np.ndarray
+    city_price_index: float  # Rp of demand per unit of weight (the city market's tightness)
+
+
+def market(p: Parameters, cap, weight, access, city_demand: float) -> Sales:
+    """Split city demand (and export demand) by weight; each firm sells at most its capacity.
+
+    Demand a firm cannot serve is lost to other suppliers (large firms, imports).
+    """
+    total = weight.sum()
+    price = city_demand / total if total > 0 else 0.0
+    domestic = np.minimum(cap, price * weight)
+    exporters = access >= p.export_access_threshold
+    export = np.zeros_like(cap)
+    w_x = weight[exporters]
+    if w_x.size and p.export_demand_ratio > 0:
+        price_x = p.export_demand_ratio * city_demand / w_x.sum()
+        spare = cap[exporters] - domestic[exporters]
+        export[exporters] = np.minimum(spare, price_x * w_x)
+    return Sales(domestic, export, price)
+
+
+def profit(p: Parameters, sales):
+    """Monthly profit (Rp): margin on sales minus the fixed cost."""
+    return p.margin * sales - p.fixed_cost
+
+
+def accumulate(p: Parameters, capital, prof, growth_oriented, utilisation):
+    """Next month's capital: depreciate, add reinvested profit, subtract losses.
+
+    Profit is reinvested (at the firm type's rate) only when the firm used at least
+    ``invest_utilisation`` of its capacity; otherwise it is withdrawn.
+    """
+    reinvest = np.where(growth_oriented, p.reinvest_growth, p.reinvest_subsistence)
+    reinvest = np.where(utilisation >= p.invest_utilisation, reinvest, 0.0)
+    retained = np.where(prof > 0, reinvest * prof, prof)
+    return capital * (1.0 - p.depreciation) + retained
+
+
+def quality_walk(p: Parameters, log_quality, draw):
+    """Log quality follows a random walk with drift (products age as rivals improve)."""
+    return log_quality + (p.quality_drift + p.quality_sd * draw)
+
+
+def exits(p: Parameters, capital, uniform):
+    """Firms that close this month: capital exhausted, or closure for outside reasons."""
+    return (capital < p.exit_capital) | (uniform < p.exit_hazard)
+
+
+def workers(p: Parameters, annual_sales):
+    """Workers (>= 1), rising with annual sales at elasticity workers_elasticity."""
+    ratio = np.maximum(annual_sales, 0.0) / p.workers_sales_ref
+    return np.maximum(1.0, p.workers_at_ref * ratio**p.workers_elasticity)
+
+
+def annualised_sales(sales_12m, age_months):
+    """Sales over the last 12 months, scaled up for firms younger than a year."""
+    months = np.clip(age_months, 1, 12)
+    return sales_12m * (12.0 / months)
+
+
+def new_firms(p: Parameters, rng: np.random.Generator, k: int, month: int) -> dict:
+    """Draw ``k`` entrants' starting states (the order of draws is fixed for reproducibility)."""
+    growth = rng.random(k) < p.growth_share
+    median = np.where(growth, p.ability_growth_median, p.ability_subsistence_median)
+    ability = median * np.exp(p.ability_sd * rng.standard_normal(k))
+    capital = p.entrant_capital_median * np.exp(p.entrant_capital_sd * rng.standard_normal(k))
+    log_quality = p.entrant_quality_sd * rng.standard_normal(k)
+    access = rng.beta(p.access_alpha, p.access_beta, k)
+    access = np.clip(access, 1e-3, 1.0)
+    sector = rng.integers(0, len(SECTORS), k).astype(np.int8)
+    district = rng.integers(0, p.n_districts, k).astype(np.int8)
+    return dict(growth_oriented=growth, ability=ability, capital=capital,
+                log_quality=log_quality, access=access, access_base=access.copy(),
+                sector=sector, district=district,
+                entry_month=np.full(k, month, np.int32))
+
+
+SECTORS = ("food_beverage", "fashion_craft", "retail_trade", "services", "manufacturing")
+"""Sector labels (for reporting and, later, targeting); the rules are the same in every sector."""

@@ -1,0 +1,100 @@
+"""The starting city: a population already near the model's long-run state.
+
+A run does not start from a city of newborn firms. Instead:
+
+1. **Burn-in** (once per parameter set): ``min(n_firms, burn_in_firms)`` entrants are simulated for
+   ``burn_in_months`` with their own generator seeded by ``burn_in_seed``. The survivors are the
+   *stationary population*. It is cached on disk (``$MSME_SIM_CACHE``, default
+   ``~/.cache/msme-sim``), keyed by a hash of every parameter that shapes it and of
+   ``MODEL_VERSION``, so the result is the same whether the cache was warm or cold.
+2. **Resampling** (every run, with the run's own generator): the starting firms are drawn from the
+   stationary population, as many as it holds scaled from the burn-in size to ``n_firms`` (without
+   replacement when it is large enough, with replacement otherwise). Different seeds start from
+   different draws of the same long-run distribution.
+
+Firm ages carry over from the burn-in (``entry_month <= 0``), so age-dependent rules and size
+classes hold from month 0.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from . import phases
+from .params import BURN_IN_IRRELEVANT, Parameters
+from .state import COLUMNS, FirmTable
+
+MODEL_VERSION = "1"
+"""Bump whenever a rule of the firm model changes, so cached burn-ins are not reused."""
+
+
+def cache_dir() -> Path:
+    return Path(os.environ.get("MSME_SIM_CACHE", Path.home() / ".cache" / "msme-sim"))
+
+
+def burn_in_size(p: Parameters) -> int:
+    return min(p.n_firms, p.burn_in_firms)
+
+
+def burn_in_key(p: Parameters) -> str:
+    relevant = {k: v for k, v in p.to_dict().items() if k not in BURN_IN_IRRELEVANT}
+    relevant["n_burn"] = burn_in_size(p)
+    relevant["model_version"] = MODEL_VERSION
+    blob = json.dumps(relevant, sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:20]
+
+
+def entrants_table(p: Parameters, rng: np.random.Generator, k: int, month: int = 0) -> FirmTable:
+    table = FirmTable(int(k * 1.3) + 16)
+    table.append(phases.new_firms(p, rng, k, month), k)
+    return table
+
+
+def burn_in(p: Parameters) -> dict[str, np.ndarray]:
+    """Simulate the burn-in and return the surviving firms' columns (month 0 = its end)."""
+    from .engine import City  # the engine imports this module's users, not the reverse
+
+    n = burn_in_size(p)
+    pb = p.replace(n_firms=n)
+    rng = np.random.default_rng(p.burn_in_seed)
+    city = City(pb, rng, entrants_table(pb, rng, n), record=False)
+    city.run(p.burn_in_months)
+    cols = {name: city.firms[name].copy() for name in COLUMNS if name != "firm_id"}
+    cols["entry_month"] -= city.month
+    return cols
+
+
+def stationary_population(p: Parameters, *, use_cache: bool = True) -> dict[str, np.ndarray]:
+    """The burn-in's survivors, from the cache when present."""
+    path = cache_dir() / f"stationary-{burn_in_key(p)}.npz"
+    if use_cache and path.exists():
+        with np.load(path) as data:
+            return {k: data[k] for k in data.files}
+    cols = burn_in(p)
+    if use_cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+        np.savez(tmp, **cols)
+        os.replace(tmp, path)  # atomic: parallel runs never read a half-written file
+    return cols
+
+
+def initial_table(p: Parameters, rng: np.random.Generator, *, use_cache: bool = True) -> FirmTable:
+    """The starting firms of a run, resampled from the stationary population with ``rng``."""
+    pool = stationary_population(p, use_cache=use_cache)
+    n_pool = len(pool["capital"])
+    count = int(round(n_pool * p.n_firms / burn_in_size(p)))
+    rows = rng.choice(n_pool, size=count, replace=count > n_pool)
+    table = FirmTable(int(count * 1.3) + 16)
+    values = {name: col[rows] for name, col in pool.items()}
+    values["aware"] = rng.random(count) < p.initial_aware_share
+    registered_given_aware = p.initial_registered_share / p.initial_aware_share \
+        if p.initial_aware_share > 0 else 0.0
+    values["registered"] = values["aware"] & (rng.random(count) < registered_given_aware)
+    table.append(values, count)
+    return table
