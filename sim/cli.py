@@ -1,0 +1,167 @@
+"""Command line: ``msme-sim run`` and ``msme-sim params``.
+
+User errors (bad parameter values, unknown names) print one clear message and exit with status 2,
+without a traceback and before any work starts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import datetime as dt
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from .params import ParameterError, Parameters, parameter_table
+
+EXIT_USER_ERROR = 2
+
+
+class UserError(Exception):
+    """A mistake in what the user asked for; reported without a traceback."""
+
+
+def _parse_sets(items: list[str]) -> dict:
+    values = {}
+    for item in items:
+        if "=" not in item:
+            raise UserError(f"--set {item!r}: write NAME=VALUE, e.g. --set n_firms=5000")
+        name, raw = item.split("=", 1)
+        try:
+            value = ast.literal_eval(raw)
+        except (ValueError, SyntaxError):
+            value = raw  # a bare word such as law20_2008
+        values[name.strip()] = value
+    return values
+
+
+class _Progress:
+    """A one-line progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self):
+        self.on = sys.stderr.isatty()
+        self.start = time.perf_counter()
+
+    def __call__(self, done: int, total: int) -> None:
+        if not self.on:
+            return
+        frac = done / total
+        bar = "#" * int(30 * frac)
+        elapsed = time.perf_counter() - self.start
+        left = elapsed / frac - elapsed if frac else 0.0
+        sys.stderr.write(f"\r  month {done:>4}/{total} [{bar:<30}] {elapsed:5.1f}s, ~{left:4.1f}s left")
+        if done == total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _summary(result) -> str:
+    m = result.monthly
+    first, last = m.iloc[0], m.iloc[-1]
+    after = m.iloc[1:]
+    year = m.iloc[-12:] if len(m) > 12 else after
+    lines = [
+        f"msme-sim run: {result.months} months, seed {result.seed}, "
+        f"size classes under {result.params.size_law}",
+        "",
+        f"  {'':22}{'month 0':>12}{'month ' + str(result.months):>14}",
+    ]
+    for name in ("firms", "micro", "small", "medium"):
+        lines.append(f"  {name:22}{int(first[name]):>12,}{int(last[name]):>14,}")
+    sales_year = year["sales"].sum() * 12 / max(len(year), 1)
+    lines += [
+        "",
+        f"  entries / exits              {int(after['entries'].sum()):,} / {int(after['exits'].sum()):,}",
+        f"  graduations micro->small     {int(after['grad_micro_small'].sum()):,}"
+        f"   small->medium {int(after['grad_small_medium'].sum()):,}",
+        f"  downgrades small->micro      {int(after['down_small_micro'].sum()):,}"
+        f"   medium->small {int(after['down_medium_small'].sum()):,}",
+        f"  MSME sales (last 12 months)  Rp {sales_year / 1e12:,.2f} trillion/yr",
+        f"  export share of MSME sales   {100 * year['export_share'].mean():.1f} %",
+        f"  workers                      {last['workers']:,.0f}",
+    ]
+    s = result.survival
+    for age in (24, 48):
+        if age in s.index and s[age] == s[age]:
+            lines.append(f"  entrants alive after {age} months  {100 * s[age]:.0f} %")
+    return "\n".join(lines)
+
+
+def cmd_run(args) -> int:
+    from .plotting import run_figure
+    from .run import run
+
+    overrides = _parse_sets(args.set)
+    if args.size_law:
+        overrides["size_law"] = args.size_law
+    params = Parameters.from_dict(overrides, where="--set: ")
+    if args.years <= 0 or args.years > 200:
+        raise UserError(f"--years {args.years}: choose a whole number of years in [1, 200]")
+    months = args.years * 12
+    snaps = [int(x) for x in args.snapshot_months.split(",") if x.strip()] if args.snapshot_months else []
+    result = run(params, seed=args.seed, months=months, snapshot_months=snaps,
+                 progress=_Progress(), use_cache=not args.no_cache)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    out = Path(args.out) / f"default-s{result.seed}-{stamp}"
+    tmp = out.with_name(out.name + ".partial")
+    tmp.mkdir(parents=True, exist_ok=False)
+    try:
+        result.monthly.to_csv(tmp / "monthly.csv", index=False)
+        result.cohorts.to_csv(tmp / "cohorts.csv", index=False)
+        result.survival.to_csv(tmp / "survival.csv")
+        for month, snap in result.snapshots.items():
+            snap.to_csv(tmp / f"firms-month{month:04d}.csv", index=False)
+        (tmp / "run.json").write_text(json.dumps(result.metadata(), indent=2))
+        fig = run_figure(result.monthly, f"Medan MSMEs, seed {result.seed}")
+        fig.savefig(tmp / "outcomes.png", dpi=110)
+        tmp.rename(out)  # the results appear whole or not at all
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    print(_summary(result))
+    print(f"\n  wrote {out}/monthly.csv, cohorts.csv, outcomes.png, run.json")
+    return 0
+
+
+def cmd_params(args) -> int:
+    for row in parameter_table():
+        if args.role and row["role"] != args.role:
+            continue
+        print(f"{row['name']:28} {row['default']!s:>12}  {row['unit']:28} {row['allowed']:22} {row['role']}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="msme-sim", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run the default city and write its outcome table and figure")
+    r.add_argument("--years", type=int, default=10, help="years to simulate (default 10)")
+    r.add_argument("--seed", type=int, default=None, help="seed (default: a fresh one, recorded)")
+    r.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                   help="change a parameter (repeatable); `msme-sim params` lists them")
+    r.add_argument("--size-law", choices=["pp7_2021", "law20_2008"], default=None)
+    r.add_argument("--snapshot-months", default="", metavar="M1,M2",
+                   help="also write firm-level tables at these months")
+    r.add_argument("--out", default="results", help="where to write (default results/)")
+    r.add_argument("--no-cache", action="store_true", help="redo the burn-in instead of reusing it")
+    r.set_defaults(func=cmd_run)
+    p = sub.add_parser("params", help="list every parameter with unit, default and allowed range")
+    p.add_argument("--role", choices=["uncertainty", "lever", "setting"])
+    p.set_defaults(func=cmd_params)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (UserError, ParameterError) as err:
+        print(f"msme-sim: error: {err}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())
