@@ -105,6 +105,7 @@ class MSMEModel(mesa.Model):
         fresh = dict.fromkeys(new_agents)
         every.update(fresh)
         mine.update(fresh)
-        self._agent_ids = np.fromiter(self._agent_of.keys(), np.int64, len(self._agent_of))
+        kept = self._agent_ids[firms.row_of[self._agent_ids] >= 0]
+        self._agent_ids = np.concatenate([kept, new_ids])
         self._next_viewed = firms.next_id
         self._synced_to = (city.month, firms.next_id)

@@ -66,10 +66,13 @@ def accumulate(p: Parameters, capital, prof, growth_oriented, utilisation):
     Profit is reinvested (at the firm type's rate) only when the firm used at least
     ``invest_utilisation`` of its capacity; otherwise it is withdrawn.
     """
-    reinvest = np.where(growth_oriented, p.reinvest_growth, p.reinvest_subsistence)
-    reinvest = np.where(utilisation >= p.invest_utilisation, reinvest, 0.0)
-    retained = np.where(prof > 0, reinvest * prof, prof)
-    return capital * (1.0 - p.depreciation) + retained
+    rate = np.where(growth_oriented, p.reinvest_growth, p.reinvest_subsistence)
+    rate[utilisation < p.invest_utilisation] = 0.0
+    retained = np.minimum(prof, 0.0)  # losses in full
+    retained += rate * np.maximum(prof, 0.0)  # a share of any profit
+    out = capital * (1.0 - p.depreciation)
+    out += retained
+    return out
 
 
 def quality_walk(p: Parameters, log_quality, draw):

@@ -1,0 +1,73 @@
+"""The same firm rules written the usual mesa way: each agent's step() in Python.
+
+Only for benchmarking against ``sim.model.MSMEModel``; it shares the parameters and the rule
+functions' arithmetic (scalar versions), not the code path. Entrants are new agents; exiting
+firms call ``agent.remove()``.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mesa
+
+from sim.params import Parameters
+
+
+class Firm(mesa.Agent):
+    def __init__(self, model, month: int):
+        super().__init__(model)
+        p, r = model.p, model.rng
+        self.growth = r.random() < p.growth_share
+        median = p.ability_growth_median if self.growth else p.ability_subsistence_median
+        self.ability = median * math.exp(p.ability_sd * r.standard_normal())
+        self.capital = p.entrant_capital_median * math.exp(p.entrant_capital_sd * r.standard_normal())
+        self.log_quality = p.entrant_quality_sd * r.standard_normal()
+        self.access = min(max(r.beta(p.access_alpha, p.access_beta), 1e-3), 1.0)
+        self.entry_month = month
+        self.history = [0.0] * 12
+        self.sales = 0.0
+
+    def produce(self):
+        p, r = self.model.p, self.model.rng
+        log_y = (math.log(self.capital / p.capital_ref) * p.alpha + math.log(self.ability)
+                 + math.log(p.output_at_ref) - 0.5 * p.shock_sd**2 + p.shock_sd * r.standard_normal())
+        self.cap = math.exp(log_y)
+        self.weight = math.exp(p.quality_weight * self.log_quality + p.access_weight * math.log(self.access)
+                               + p.scale_weight * math.log(self.cap))
+
+    def sell_and_finance(self):
+        m, p, r = self.model, self.model.p, self.model.rng
+        dom = min(self.cap, m.price * self.weight)
+        exp = 0.0
+        if self.access >= p.export_access_threshold:
+            exp = min(self.cap - dom, m.price_x * self.weight)
+        self.sales = dom + exp
+        self.history[m.steps % 12] = self.sales
+        prof = p.margin * self.sales - p.fixed_cost
+        rate = p.reinvest_growth if self.growth else p.reinvest_subsistence
+        if self.sales / self.cap < p.invest_utilisation:
+            rate = 0.0
+        self.capital = self.capital * (1 - p.depreciation) + (rate * prof if prof > 0 else prof)
+        self.log_quality += p.quality_drift + p.quality_sd * r.standard_normal()
+        if self.capital < p.exit_capital or r.random() < p.exit_hazard:
+            self.remove()
+
+
+class PerAgentModel(mesa.Model):
+    def __init__(self, n_firms: int, seed: int = 0, **overrides):
+        super().__init__(rng=seed)
+        self.p = Parameters(n_firms=n_firms, **overrides)
+        Firm.create_agents(self, n_firms, 0)
+
+    def step(self):
+        p = self.p
+        firms = self.agents_by_type[Firm]
+        firms.do("produce")
+        demand = p.n_firms * p.demand_per_firm
+        self.price = demand / sum(a.weight for a in firms)
+        wx = sum(a.weight for a in firms if a.access >= p.export_access_threshold)
+        self.price_x = p.export_demand_ratio * demand / wx if wx > 0 else 0.0
+        firms.do("sell_and_finance")
+        for _ in range(int(self.rng.poisson(p.entry_rate * p.n_firms))):
+            Firm(self, self.steps)
