@@ -50,7 +50,7 @@ class MSMEModel(mesa.Model):
         self.seed = seed
         self.params = params
         self._agent_ids = np.zeros(0, np.int64)  # firm ids that have an agent in model.agents
-        self._agent_of: dict[int, FirmAgent] = {}
+        self._agent_of = np.empty(0, object)  # firm id -> its FirmAgent (None before it has one)
         self._synced_to = (-1, -1)  # (month, next firm id) at the last sync
         self._next_viewed = 0
         self.city = City(params, self.rng, initial_table(params, self.rng, use_cache=use_cache))
@@ -93,19 +93,24 @@ class MSMEModel(mesa.Model):
         typed = self._agents_by_type.setdefault(FirmAgent, _HardKeyAgentSet([], random=self.random))
         mine = typed._agents
         # firms that exited since the last sync leave the sets
-        gone = self._agent_ids[firms.row_of[self._agent_ids] < 0]
-        for fid in gone.tolist():
-            agent = self._agent_of.pop(fid)
+        alive = firms.row_of[self._agent_ids] >= 0
+        gone = self._agent_of[self._agent_ids[~alive]]
+        for agent in gone.tolist():
             del every[agent], mine[agent]
         # firms that entered since the last sync (and are still alive) join them
         new_ids = np.arange(self._next_viewed, firms.next_id)
         new_ids = new_ids[firms.row_of[new_ids] >= 0]
-        new_agents = [FirmAgent._view(self, fid) for fid in new_ids.tolist()]
-        self._agent_of.update(zip(new_ids.tolist(), new_agents))
+        view = FirmAgent._view
+        new_agents = [view(self, fid) for fid in new_ids.tolist()]
+        if firms.next_id > len(self._agent_of):
+            grown = np.empty(max(firms.next_id, int(1.5 * len(self._agent_of))), object)
+            grown[: len(self._agent_of)] = self._agent_of
+            self._agent_of = grown
+        self._agent_of[new_ids] = new_agents
+        self._agent_of[self._agent_ids[~alive]] = None
         fresh = dict.fromkeys(new_agents)
         every.update(fresh)
         mine.update(fresh)
-        kept = self._agent_ids[firms.row_of[self._agent_ids] >= 0]
-        self._agent_ids = np.concatenate([kept, new_ids])
+        self._agent_ids = np.concatenate([self._agent_ids[alive], new_ids])
         self._next_viewed = firms.next_id
         self._synced_to = (city.month, firms.next_id)
