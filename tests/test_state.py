@@ -26,5 +26,5 @@ def test_values_move_with_their_firm():
     t = FirmTable(4)
     t.append({"capital": np.array([10.0, 11, 12, 13, 14])}, 5)
     t.remove(np.array([True, False, True, False, False]))
-    by_id = dict(zip(t["firm_id"].tolist(), t["capital"].tolist()))
+    by_id = dict(zip(t["firm_id"].tolist(), t["capital"].tolist(), strict=True))
     assert by_id == {1: 11.0, 3: 13.0, 4: 14.0}
