@@ -28,8 +28,12 @@ THRESHOLDS = {
 
 
 def _bin(values: np.ndarray, bounds) -> np.ndarray:
-    # right=True: a value equal to a bound stays in the lower class ("<= Rp 50 M" is micro)
-    return np.digitize(values, bounds, right=True).astype(np.int8)
+    """Number of bounds each value exceeds; a value equal to a bound stays in the lower class
+    ("<= Rp 50 M" is micro). Three comparisons beat a binary search over three bounds."""
+    out = (values > bounds[0]).view(np.int8)
+    for b in bounds[1:]:
+        out += values > b
+    return out
 
 
 def classify(law: str, capital: np.ndarray, annual_sales: np.ndarray,

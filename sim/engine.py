@@ -39,8 +39,8 @@ class City:
         self.recorder = MonthRecorder(self) if record else None
         t = table
         age = self.age()
-        annual = phases.annualised_sales(t["sales_12m"], age)
-        t["size_class"][:] = classify(params.size_law, t["capital"], annual, age)
+        self.annual_sales = phases.annualised_sales(t["sales_12m"], age)
+        t["size_class"][:] = classify(params.size_law, t["capital"], self.annual_sales, age)
         if self.recorder:
             self.recorder.record(entries=0, moves=None)
 
@@ -90,10 +90,14 @@ class City:
         new_rows = t.append(phases.new_firms(p, rng, k, self.month), k)
         # 9. classify
         age = self.age()
-        annual = phases.annualised_sales(t["sales_12m"], age)
-        previous = t["size_class"].copy()
-        t["size_class"][:] = classify(p.size_law, t["capital"], annual, age)
-        moves = (previous[: new_rows.start], t["size_class"][: new_rows.start])
+        self.annual_sales = phases.annualised_sales(t["sales_12m"], age)
+        survivors = new_rows.start
+        before = t["size_class"][:survivors].astype(np.intp)
+        t["size_class"][:] = classify(p.size_law, t["capital"], self.annual_sales, age)
+        # transitions[a, b]: survivors that moved from class a to class b this month
+        before *= 4
+        before += t["size_class"][:survivors]
+        moves = np.bincount(before, minlength=16).reshape(4, 4)
         # 10. record
         if self.recorder:
             self.recorder.record(entries=k, moves=moves)

@@ -37,7 +37,7 @@ class MonthView:
     city: City
     entries: int
     exits: int
-    moves: tuple[np.ndarray, np.ndarray] | None
+    moves: np.ndarray | None  # moves[a, b]: survivors that went from class a to class b
     annual_sales: np.ndarray
     class_counts: np.ndarray
     msme: np.ndarray | slice  # rows that are MSMEs (a plain slice when no firm is large)
@@ -59,8 +59,7 @@ def gini(values: np.ndarray) -> float:
 def _moves(v: MonthView, a: int, b: int) -> int:
     if v.moves is None:
         return 0
-    before, after = v.moves
-    return int(np.count_nonzero((before == a) & (after == b)))
+    return int(v.moves[a, b])
 
 
 @outcome("firms", "firms")
@@ -118,7 +117,7 @@ def _exporters(v): return int(np.count_nonzero(v.city.firms["export_sales"] > 0)
 
 
 @outcome("workers", "workers")
-def _workers(v): return float(phases.workers(v.city.p, v.annual_sales[v.msme]).sum())
+def _workers(v): return phases.total_workers(v.city.p, v.annual_sales[v.msme])
 
 
 @outcome("capital_median", "Rp")
@@ -178,7 +177,7 @@ class MonthRecorder:
             self.entrants.append(entries)
             self._alive = np.append(self._alive, entries)  # index == entry month
         self.survivors.append(self._alive.copy())
-        annual = phases.annualised_sales(t["sales_12m"], city.age())
+        annual = city.annual_sales
         counts = np.bincount(t["size_class"], minlength=len(CLASS_NAMES))
         view = MonthView(city, entries, self._exits if city.month else 0, moves, annual,
                          counts, t["size_class"] != LARGE if counts[LARGE] else slice(None))

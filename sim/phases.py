@@ -66,13 +66,12 @@ def accumulate(p: Parameters, capital, prof, growth_oriented, utilisation):
     Profit is reinvested (at the firm type's rate) only when the firm used at least
     ``invest_utilisation`` of its capacity; otherwise it is withdrawn.
     """
-    rate = np.where(growth_oriented, p.reinvest_growth, p.reinvest_subsistence)
-    rate[utilisation < p.invest_utilisation] = 0.0
-    retained = np.minimum(prof, 0.0)  # losses in full
-    retained += rate * np.maximum(prof, 0.0)  # a share of any profit
-    out = capital * (1.0 - p.depreciation)
-    out += retained
-    return out
+    gain = np.where(growth_oriented, p.reinvest_growth, p.reinvest_subsistence)
+    gain[utilisation < p.invest_utilisation] = 0.0
+    gain *= np.maximum(prof, 0.0)  # a share of any profit
+    gain += np.minimum(prof, 0.0)  # losses in full
+    gain += capital * (1.0 - p.depreciation)
+    return gain
 
 
 def quality_walk(p: Parameters, log_quality, draw):
@@ -89,6 +88,15 @@ def workers(p: Parameters, annual_sales):
     """Workers (>= 1), rising with annual sales at elasticity workers_elasticity."""
     ratio = np.maximum(annual_sales, 0.0) / p.workers_sales_ref
     return np.maximum(1.0, p.workers_at_ref * ratio**p.workers_elasticity)
+
+
+def total_workers(p: Parameters, annual_sales) -> float:
+    """``workers(p, annual_sales).sum()``, raising to a power only where the result exceeds 1."""
+    if p.workers_elasticity == 0:
+        return float(annual_sales.size * max(1.0, p.workers_at_ref))
+    floor = p.workers_sales_ref * (1.0 / p.workers_at_ref) ** (1.0 / p.workers_elasticity)
+    above = annual_sales[annual_sales > floor]
+    return float(annual_sales.size - above.size + workers(p, above).sum())
 
 
 def annualised_sales(sales_12m, age_months):

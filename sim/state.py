@@ -39,7 +39,8 @@ class FirmTable:
     def __init__(self, capacity: int):
         self.capacity = max(int(capacity), 16)
         self.n = 0
-        self.cols = {name: np.zeros((self.capacity, *shape), dtype)
+        # 2-D columns in Fortran order, so one month of history is contiguous
+        self.cols = {name: np.zeros((self.capacity, *shape), dtype, order="F")
                      for name, (dtype, shape) in COLUMNS.items()}
         self.row_of = np.full(self.capacity, -1, np.int64)  # indexed by firm_id
         self.next_id = 0
@@ -51,7 +52,7 @@ class FirmTable:
     def _grow(self, need: int) -> None:
         new = max(need, int(self.capacity * 1.5))
         for name, arr in self.cols.items():
-            grown = np.zeros((new, *arr.shape[1:]), arr.dtype)
+            grown = np.zeros((new, *arr.shape[1:]), arr.dtype, order="F")
             grown[: self.n] = arr[: self.n]
             self.cols[name] = grown
         self.capacity = new

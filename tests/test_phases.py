@@ -89,3 +89,11 @@ def test_known_answer_capacity_constrained_growth_matches_scalar_recursion():
         prof = p.margin * y - p.fixed_cost
         k = k * (1 - p.depreciation) + (p.reinvest_growth * prof if prof > 0 else prof)
         assert city.firms["capital"][0] == pytest.approx(k, rel=1e-10)
+
+
+@pytest.mark.parametrize("elasticity", [0.0, 0.3, 0.6, 1.2])
+def test_total_workers_equals_sum_of_workers(elasticity):
+    p = P.replace(workers_elasticity=elasticity)
+    sales = np.random.default_rng(2).lognormal(17, 2, 10_000)
+    sales[:10] = 0.0
+    assert phases.total_workers(p, sales) == pytest.approx(phases.workers(p, sales).sum(), rel=1e-12)
