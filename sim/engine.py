@@ -1,26 +1,30 @@
-"""The city: the firm table, its random generator, and the monthly step as a list of phases.
+"""The city: the firm table, its random generator, the office, and the monthly step.
 
-``City`` knows nothing of mesa; ``sim.model.MSMEModel`` wraps it as a mesa Model with firms as
-agents. A month is:
+``City`` knows nothing of mesa; ``sim.model.MSMEModel`` wraps it as a mesa Model with firms and
+the office as agents. A month is:
 
-1. draw   - one block of random numbers per firm (productivity shock, quality change, closure);
+0. office  - the office's work: awareness, registration, applications, services (sim/office.py);
+1. draw    - one block of random numbers per firm (productivity shock, quality change, closure);
 2. produce - capacity from capital, ability and the shock;
-3. market - city (and export) demand split by quality, access and capacity; sales;
-4. book   - 12-month sales history;
-5. finance - profit, reinvestment, depreciation, losses;
-6. quality - random walk of product quality;
-7. exit   - closures (capital exhausted or outside reasons);
-8. entry  - new micro firms (Poisson);
+3. market  - city (and export) demand split by quality, access and capacity; sales;
+4. book    - 12-month sales history;
+5. finance - profit, loan instalments, reinvestment, depreciation, losses; loan defaults;
+6. quality - random walk of product quality; training and access gains fade;
+7. exit    - closures (capital exhausted or outside reasons);
+8. entry   - new micro firms (Poisson);
 9. classify - size classes; graduations and downgrades among survivors;
 10. record - the month's outcomes.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
-from . import phases
+from . import instruments, phases
 from .classes import classify
+from .office import Office
 from .outcomes import MonthRecorder
 from .params import Parameters
 from .state import HISTORY, FirmTable
@@ -35,6 +39,10 @@ class City:
         self.rng = rng
         self.firms = table
         self.month = 0
+        # the office draws from its own generator, spawned from the run's
+        self.office = Office(params, rng.spawn(1)[0]) if params.office else None
+        self.demand_shocks: list[Callable[[int], float]] = []  # month -> demand multiplier
+        self.defaults = 0
         self.price_index = float("nan")
         self.recorder = MonthRecorder(self) if record else None
         t = table
@@ -50,12 +58,18 @@ class City:
 
     def city_demand(self, month: int | None = None) -> float:
         m = self.month if month is None else month
-        return self.p.n_firms * self.p.demand_per_firm * (1.0 + self.p.demand_growth) ** (m / 12.0)
+        d = self.p.n_firms * self.p.demand_per_firm * (1.0 + self.p.demand_growth) ** (m / 12.0)
+        for shock in self.demand_shocks:
+            d *= shock(m)
+        return d
 
     # -- the step ------------------------------------------------------------------------------
     def step(self) -> None:
         p, t, rng = self.p, self.firms, self.rng
         self.month += 1
+        # 0. the office (its own generator: the firms' draws below do not depend on it)
+        if self.office is not None:
+            self.office.act(self)
         n = t.n
         # 1. draw: a fixed order of draws keeps runs reproducible
         log_shock = rng.standard_normal(n)
@@ -63,7 +77,7 @@ class City:
         uniform = rng.random(n)
         # 2-3. produce and sell
         cap = phases.capacity(p, t["capital"], t["ability"], log_shock)
-        weight = phases.demand_weight(p, cap, t["log_quality"], t["access"])
+        weight = phases.demand_weight(p, cap, t["log_quality"] + t["training"], t["access"])
         sold = phases.market(p, cap, weight, t["access"], self.city_demand())
         sales = sold.domestic + sold.export
         self.price_index = sold.city_price_index
@@ -74,14 +88,19 @@ class City:
         hist[:, slot] = sales
         t["sales"][:] = sales
         t["export_sales"][:] = sold.export
+        utilisation = sales / cap
+        t["utilisation"][:] = utilisation
         # 5. finance
         prof = phases.profit(p, sales)
-        t["capital"][:] = phases.accumulate(p, t["capital"], prof, t["growth_oriented"],
-                                            sales / cap)
-        # 6. quality
+        prof -= instruments.repayments(p, t)
+        t["capital"][:] = phases.accumulate(p, t["capital"], prof, t["growth_oriented"], utilisation)
+        # 6. quality, and the fading of services' effects
         t["log_quality"][:] = phases.quality_walk(p, t["log_quality"], quality_draw)
-        # 7. exit
+        instruments.fade(p, t)
+        # 7. exit (a firm that closes with a loan outstanding defaults on it)
         leaving = phases.exits(p, t["capital"], uniform)
+        defaulting = leaving & (t["loan_balance"] > 0)
+        self.defaults = int(np.count_nonzero(defaulting))
         if self.recorder:
             self.recorder.before_exit(leaving)
         t.remove(leaving)
@@ -94,10 +113,14 @@ class City:
         survivors = new_rows.start
         before = t["size_class"][:survivors].astype(np.intp)
         t["size_class"][:] = classify(p.size_law, t["capital"], self.annual_sales, age)
-        # transitions[a, b]: survivors that moved from class a to class b this month
+        after = t["size_class"][:survivors]
+        if self.office is not None and self.office.monitoring_evaluation:
+            self.office.credit_graduations(self, np.flatnonzero(after > before))
+        # moves[s, a, b]: survivors (s = 1 if ever served by the office) from class a to class b
         before *= 4
-        before += t["size_class"][:survivors]
-        moves = np.bincount(before, minlength=16).reshape(4, 4)
+        before += after
+        before += 16 * (t["times_served"][:survivors] > 0)
+        moves = np.bincount(before, minlength=32).reshape(2, 4, 4)
         # 10. record
         if self.recorder:
             self.recorder.record(entries=k, moves=moves)

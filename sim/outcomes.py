@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import phases
 from .classes import CLASS_NAMES, LARGE, MEDIUM, MICRO, SMALL
+from .params import INSTRUMENTS
 
 if TYPE_CHECKING:
     from .engine import City
@@ -37,7 +38,7 @@ class MonthView:
     city: City
     entries: int
     exits: int
-    moves: np.ndarray | None  # moves[a, b]: survivors that went from class a to class b
+    moves: np.ndarray | None  # moves[s, a, b]: survivors (s=1: ever served) from class a to b
     annual_sales: np.ndarray
     class_counts: np.ndarray
     msme: np.ndarray | slice  # rows that are MSMEs (a plain slice when no firm is large)
@@ -59,7 +60,7 @@ def gini(values: np.ndarray) -> float:
 def _moves(v: MonthView, a: int, b: int) -> int:
     if v.moves is None:
         return 0
-    return int(v.moves[a, b])
+    return int(v.moves[:, a, b].sum())
 
 
 @outcome("firms", "firms")
@@ -151,6 +152,75 @@ def _aware(v): return float(v.city.firms["aware"].mean()) if v.city.firms.n else
 def _registered(v): return float(v.city.firms["registered"].mean()) if v.city.firms.n else 0.0
 
 
+# -- the office ---------------------------------------------------------------------------------
+def _office(v, attr, default=0.0):
+    office = v.city.office
+    return default if office is None else getattr(office, attr)
+
+
+@outcome("queue_length", "firms")
+def _queue(v): return int(np.count_nonzero(v.city.firms["queued"]))
+
+
+@outcome("mean_wait", "months")
+def _wait(v):
+    q = v.city.firms["queued"]
+    if not q.any():
+        return 0.0
+    return float((v.city.month - v.city.firms["apply_month"][q]).mean())
+
+
+@outcome("served", "firms/month")
+def _served(v): return int(_office(v, "served", 0))
+
+
+@outcome("served_wait", "months")
+def _served_wait(v): return float(_office(v, "served_wait", float("nan")))
+
+
+for _i, _name in enumerate(INSTRUMENTS):
+    outcome(f"spend_{_name}", "Rp/month")(
+        lambda v, i=_i: float(v.city.office.spent[i]) if v.city.office is not None else 0.0)
+
+
+@outcome("spend_total", "Rp/month")
+def _spend(v): return float(v.city.office.spent.sum()) if v.city.office is not None else 0.0
+
+
+@outcome("budget_left", "Rp")
+def _budget_left(v): return float(_office(v, "budget_left"))
+
+
+@outcome("office_capacity", "0-1")
+def _capacity(v): return float(_office(v, "capacity_now"))
+
+
+@outcome("coordination", "0-1")
+def _coordination(v): return float(_office(v, "coordination"))
+
+
+@outcome("loans_made", "firms/month")
+def _loans(v): return int(_office(v, "loans", 0))
+
+
+@outcome("loan_defaults", "firms/month")
+def _defaults(v): return v.city.defaults
+
+
+@outcome("assisted_firms", "firms")
+def _assisted(v): return int(np.count_nonzero(v.city.firms["times_served"] > 0))
+
+
+@outcome("grad_assisted", "firms/month")
+def _grad_assisted(v):
+    return 0 if v.moves is None else int(v.moves[1, MICRO, SMALL] + v.moves[1, SMALL, MEDIUM])
+
+
+@outcome("grad_never_assisted", "firms/month")
+def _grad_never(v):
+    return 0 if v.moves is None else int(v.moves[0, MICRO, SMALL] + v.moves[0, SMALL, MEDIUM])
+
+
 class MonthRecorder:
     """Keeps one row of outcomes per month and the survivors of every monthly entry cohort."""
 
@@ -188,7 +258,12 @@ class MonthRecorder:
 
     # -- tables ---------------------------------------------------------------------------------
     def monthly_table(self) -> pd.DataFrame:
-        return pd.DataFrame(self.rows)
+        """One row per month. ``cost_per_graduation``: office spending so far over graduations
+        (micro->small, small->medium) of served firms so far (NaN before the first)."""
+        df = pd.DataFrame(self.rows)
+        grads = df["grad_assisted"].cumsum()
+        df["cost_per_graduation"] = (df["spend_total"].cumsum() / grads).where(grads > 0)
+        return df
 
     def cohort_table(self) -> pd.DataFrame:
         """Survival of each entry cohort (firms entering in the same calendar year of the run).

@@ -17,6 +17,9 @@ from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 SIZE_LAWS = ("pp7_2021", "law20_2008")
+TARGETING_RULES = ("first_come", "random", "neediest", "highest_potential", "diagnosis")
+INSTRUMENTS = ("equipment", "training", "market_access", "credit")
+MIX_NAMES = tuple(f"mix_{i}" for i in INSTRUMENTS)
 
 
 class ParameterError(ValueError):
@@ -25,7 +28,7 @@ class ParameterError(ValueError):
 
 def _p(default, unit, low, high, role, source, doc, *, integer=False, choices=None):
     meta = dict(unit=unit, low=low, high=high, role=role, source=source, doc=doc,
-                integer=integer, choices=choices)
+                integer=integer, choices=choices, default=default)
     return field(default=default, metadata=meta)
 
 
@@ -176,21 +179,140 @@ class Parameters:
         0.6, "1", 0.0, 1.5, "uncertainty",
         "fit through micro and medium workers/sales, KemenKopUKM 2019",
         "Elasticity of workers to annual sales (workers >= 1).")
-    initial_registered_share: float = _p(
-        0.426, "share", 0.0, 1.0, "uncertainty", "Simdakop 38,343 of ~90,000 (Antara Sumut 2022)",
-        "Share of the starting firms in the office's registry.")
-    initial_aware_share: float = _p(
-        0.5, "share", 0.0, 1.0, "uncertainty", "assumption (at least the registered share)",
-        "Share of the starting firms aware of the office's services.")
+
+    # --- the office (levers: what policy chooses) ------------------------------------------
+    office: bool = _p(
+        True, "-", None, None, "lever", "-",
+        "Whether the office exists at all (False: no outreach, no services).")
+    office_budget: float = _p(
+        3.0e9, "Rp/yr", 0.0, 1e13, "lever",
+        "assumption (~600-1,000 assisted firms a year; Medan's ~1,850 'binaan' clients, Antara Sumut 2022)",
+        "Annual budget for services to firms; resets each fiscal year (every 12 months).")
+    office_scale_firms: int = _p(
+        90_000, "firms", 1, 10_000_000, "setting", "KemenKopUKM census 2023 (Medan)",
+        "The city size office_budget and office_throughput are meant for; a simulated city of n_firms "
+        "gets them in proportion (so a 5,000-firm study city has a Medan-like office in miniature).",
+        integer=True)
+    office_throughput: float = _p(
+        150.0, "cases/month", 0.0, 1e5, "lever", "assumption",
+        "Cases the staff can complete a month at institutional capacity 1.")
+    office_capacity: float = _p(
+        0.6, "0-1", 0.0, 1.0, "lever",
+        "assumption; seed paper §3.3 (capacity 'a little less capable' after austerity)",
+        "Institutional capacity (procedures, relationships, memory): scales throughput and how well "
+        "services work.")
+    coordination: float = _p(
+        0.4, "0-1", 0.0, 1.0, "lever", "assumption; seed paper §3.2 (coordination with sub-districts "
+        "should be strengthened)",
+        "Coordination with sub-districts and villages: scales outreach and how well the office sees firms.")
+    coordination_recovery: float = _p(
+        0.03, "1/month", 0.0, 1.0, "uncertainty", "assumption (~2 years to rebuild, White & Dunleavy 2010)",
+        "Monthly share of the gap to its target that coordination recovers after a reset.")
+    data_integration: float = _p(
+        0.0, "0-1", 0.0, 1.0, "lever", "seed paper §3.1 (no integrated cross-sector database)",
+        "0: no shared database; 1: an integrated cross-sector database.")
+    outreach: float = _p(
+        0.02, "1/month", 0.0, 1.0, "lever",
+        "assumption, of the order of Dong & Sinning 2024 (nudges: 3.4 % clicks)",
+        "Monthly chance an unaware firm hears of the office through socialisation, at full capacity "
+        "and coordination.")
+    word_of_mouth: float = _p(
+        0.03, "1/month", 0.0, 1.0, "uncertainty", "assumption",
+        "Monthly chance an unaware firm hears of the office, times the aware share of its sub-district.")
+    service_clarity: float = _p(
+        0.3, "0-1", 0.0, 1.0, "lever", "seed paper §4 (services not clearly defined and published)",
+        "How clearly services are defined and published: scales registration and applications.")
+    register_rate: float = _p(
+        0.045, "1/month", 0.0, 1.0, "uncertainty", "calibrated: keeps the registry near 42.6 % of firms "
+        "(Simdakop 38,343 of ~90,000, Antara Sumut 2022)",
+        "Monthly chance an aware firm registers (through the office or its sub-district enumerators).")
+    apply_rate: float = _p(
+        0.012, "1/month", 0.0, 1.0, "uncertainty",
+        "assumption; seed paper §3.2 ('hundreds of business actors' queue)",
+        "Monthly chance a registered firm applies for help, at service clarity 1.")
+    queue_dropout: float = _p(
+        0.08, "1/month", 0.0, 1.0, "uncertainty", "assumption (an applicant waits about a year at most)",
+        "Monthly chance a waiting applicant gives up.")
+    reapply_months: int = _p(
+        24, "months", 0, 600, "lever", "assumption",
+        "Months after being served before a firm may apply again.", integer=True)
+    targeting: str = _p(
+        "first_come", "-", None, None, "lever", "seed paper (today's practice: first come)",
+        "Whom the office serves first.", choices=TARGETING_RULES)
+    mix_equipment: float = _p(
+        0.55, "share of budget", 0.0, 1.0, "lever", "seed paper §3.2 ('providing the equipment they need')",
+        "Budget share for equipment grants.")
+    mix_training: float = _p(
+        0.2, "share of budget", 0.0, 1.0, "lever", "assumption", "Budget share for training/coaching.")
+    mix_market_access: float = _p(
+        0.15, "share of budget", 0.0, 1.0, "lever", "assumption",
+        "Budget share for data and market access services.")
+    mix_credit: float = _p(
+        0.1, "share of budget", 0.0, 1.0, "lever", "assumption", "Budget share for credit (KUR) facilitation.")
+    monitoring_evaluation: bool = _p(
+        False, "-", None, None, "lever", "seed paper §3.1 (no monitoring-and-evaluation system)",
+        "Shift next year's mix toward the instruments with most graduations per rupiah.")
+    me_learning_rate: float = _p(
+        0.5, "share", 0.0, 1.0, "lever", "assumption",
+        "How far each year's monitoring moves the mix toward the best-scoring instruments.")
+    diagnosis_error: float = _p(
+        0.6, "probability", 0.0, 1.0, "uncertainty", "assumption",
+        "Chance the office misreads a firm's binding constraint with no data integration and no "
+        "coordination (falls with both).")
+    potential_noise: float = _p(
+        1.0, "log points", 0.0, 5.0, "uncertainty", "assumption",
+        "Error in the office's view of a firm's potential, with no data integration.")
+
+    # --- instruments ---------------------------------------------------------------------------
+    grant_size: float = _p(
+        5.0e6, "Rp", 0.0, 1e10, "lever",
+        "assumption; scale of de Mel et al. 2008 (US$100-200) and BPUM (Rp 2.4 M)",
+        "Equipment grant (in kind), added to productive capital.")
+    training_effect: float = _p(
+        0.1, "log points of quality", 0.0, 2.0, "uncertainty",
+        "assumption; small, McKenzie & Woodruff 2014 (few significant effects)",
+        "Quality gain of a firm's first training; each later one gives less.")
+    training_diminishing: float = _p(
+        0.5, "1", 0.0, 10.0, "uncertainty", "assumption",
+        "The n-th training's gain is training_effect * exp(-training_diminishing * (n - 1)).")
+    training_fade: float = _p(
+        0.06, "1/month", 0.0, 1.0, "uncertainty",
+        "McKenzie & Woodruff 2014, de Mel et al. 2014 (effects fade within ~2 years); half-life ~11 months",
+        "Monthly decay of the training effect.")
+    training_cost: float = _p(
+        3.0e6, "Rp/firm", 0.0, 1e10, "lever", "assumption", "Cost of training one firm.")
+    access_gain: float = _p(
+        0.15, "share of the gap to 1", 0.0, 1.0, "uncertainty", "assumption",
+        "Market access gained from data and market access services (e-catalogue, fairs, export help).")
+    access_fade: float = _p(
+        0.02, "1/month", 0.0, 1.0, "uncertainty", "assumption",
+        "Monthly decay of gained market access back toward the firm's own level.")
+    market_access_cost: float = _p(
+        3.0e6, "Rp/firm", 0.0, 1e10, "lever", "assumption", "Cost of market access services for one firm.")
+    loan_size: float = _p(
+        20e6, "Rp", 0.0, 5e8, "lever", "KUR micro loans (Permenko 1/2023)",
+        "Loan the office facilitates (added to capital, repaid from the business).")
+    loan_rate: float = _p(
+        0.06, "1/yr", 0.0, 1.0, "uncertainty", "Permenko 1/2023 (KUR micro, first loan 6 %)",
+        "Annual interest rate of the facilitated loan.")
+    loan_term: int = _p(
+        24, "months", 1, 120, "lever", "assumption (typical KUR micro term)",
+        "Months over which the loan is repaid in equal instalments.", integer=True)
+    credit_cost: float = _p(
+        3.0e6, "Rp/firm", 0.0, 1e10, "lever", "assumption (facilitation, appraisal, monitoring)",
+        "Office cost of facilitating one loan.")
+    grant_overhead: float = _p(
+        0.1, "share", 0.0, 5.0, "lever", "assumption",
+        "Procurement and delivery cost of an equipment grant, as a share of its value.")
 
     def __post_init__(self):
         for f in fields(self):
             _check(f.name, getattr(self, f.name), f.metadata)
-        if self.initial_aware_share < self.initial_registered_share:
+        mix = self.instrument_mix()
+        if abs(mix.sum() - 1.0) > 1e-6:
             raise ParameterError(
-                f"parameter 'initial_aware_share' = {self.initial_aware_share} must be at least "
-                f"'initial_registered_share' = {self.initial_registered_share} "
-                "(a registered firm knows the office)")
+                f"parameters {', '.join(f'{k}={v:g}' for k, v in zip(MIX_NAMES, mix, strict=True))} "
+                f"sum to {mix.sum():g}; the instrument mix must sum to 1")
 
     # --------------------------------------------------------------------------------------
     @classmethod
@@ -205,6 +327,10 @@ class Parameters:
                 raise ParameterError(f"{where}unknown parameter '{key}'{hint}")
         return cls(**values)
 
+    def instrument_mix(self):
+        import numpy as np
+        return np.array([getattr(self, n) for n in MIX_NAMES])
+
     def replace(self, **changes) -> Parameters:
         return replace(self, **changes)
 
@@ -214,6 +340,10 @@ class Parameters:
 
 def _check(name: str, value, meta) -> None:
     where = f"parameter '{name}' = {value!r}"
+    if isinstance(meta["default"], bool):
+        if not isinstance(value, bool):
+            raise ParameterError(f"{where} must be true or false")
+        return
     if meta["choices"] is not None:
         if value not in meta["choices"]:
             raise ParameterError(f"{where} is not allowed; choose one of {', '.join(meta['choices'])}")
@@ -236,12 +366,22 @@ def parameter_table() -> list[dict[str, Any]]:
     rows = []
     for f in fields(Parameters):
         m = f.metadata
-        allowed = ", ".join(m["choices"]) if m["choices"] else f"[{m['low']:g}, {m['high']:g}]"
+        if isinstance(f.default, bool):
+            allowed = "true, false"
+        elif m["choices"]:
+            allowed = ", ".join(m["choices"])
+        else:
+            allowed = f"[{m['low']:g}, {m['high']:g}]"
         rows.append(dict(name=f.name, unit=m["unit"], default=f.default, allowed=allowed,
                          role=m["role"], source=m["source"], doc=m["doc"]))
     return rows
 
 
-BURN_IN_IRRELEVANT = frozenset({"n_firms", "size_law", "initial_registered_share",
-                                "initial_aware_share", "burn_in_firms"})
-"""Parameters the cached stationary population does not depend on (its key ignores them)."""
+def levers() -> tuple[str, ...]:
+    return tuple(f.name for f in fields(Parameters) if f.metadata["role"] == "lever")
+
+
+BURN_IN_IRRELEVANT = frozenset({"n_firms", "size_law", "burn_in_firms"})
+"""Settings the cached stationary population does not depend on (its key ignores them).
+Levers are not in the key either: every burn-in runs today's office (the default levers), so all
+scenarios of a study start from the same city."""

@@ -13,7 +13,10 @@ A run does not start from a city of newborn firms. Instead:
    different draws of the same long-run distribution.
 
 Firm ages carry over from the burn-in (``entry_month <= 0``), so age-dependent rules and size
-classes hold from month 0.
+classes hold from month 0, and so do the firms' dealings with the office: the burn-in runs today's
+office (every lever at its default, whatever the run's levers), so awareness, the registry, the
+queue, loans and fading service effects start in their long-run state, and every scenario that
+differs only in levers starts from the same city.
 """
 
 from __future__ import annotations
@@ -26,10 +29,10 @@ from pathlib import Path
 import numpy as np
 
 from . import phases
-from .params import BURN_IN_IRRELEVANT, Parameters
+from .params import BURN_IN_IRRELEVANT, Parameters, levers
 from .state import COLUMNS, FirmTable
 
-MODEL_VERSION = "1"
+MODEL_VERSION = "2"
 """Bump whenever a rule of the firm model changes, so cached burn-ins are not reused."""
 
 
@@ -41,8 +44,16 @@ def burn_in_size(p: Parameters) -> int:
     return min(p.n_firms, p.burn_in_firms)
 
 
+def burn_in_parameters(p: Parameters) -> Parameters:
+    """The burn-in's parameters: the run's, with today's office (every lever at its default)
+    and the burn-in's own size. All scenarios that differ only in levers share one burn-in."""
+    defaults = Parameters()
+    return p.replace(n_firms=burn_in_size(p), **{k: getattr(defaults, k) for k in levers()})
+
+
 def burn_in_key(p: Parameters) -> str:
-    relevant = {k: v for k, v in p.to_dict().items() if k not in BURN_IN_IRRELEVANT}
+    pb = burn_in_parameters(p)
+    relevant = {k: v for k, v in pb.to_dict().items() if k not in BURN_IN_IRRELEVANT}
     relevant["n_burn"] = burn_in_size(p)
     relevant["model_version"] = MODEL_VERSION
     blob = json.dumps(relevant, sort_keys=True).encode()
@@ -60,12 +71,13 @@ def burn_in(p: Parameters) -> dict[str, np.ndarray]:
     from .engine import City  # the engine imports this module's users, not the reverse
 
     n = burn_in_size(p)
-    pb = p.replace(n_firms=n)
+    pb = burn_in_parameters(p)
     rng = np.random.default_rng(p.burn_in_seed)
     city = City(pb, rng, entrants_table(pb, rng, n), record=False)
     city.run(p.burn_in_months)
     cols = {name: city.firms[name].copy() for name in COLUMNS if name != "firm_id"}
-    cols["entry_month"] -= city.month
+    for month_col in ("entry_month", "apply_month", "served_month"):
+        cols[month_col] -= city.month  # month 0 of the run = the burn-in's last month
     return cols
 
 
@@ -91,10 +103,5 @@ def initial_table(p: Parameters, rng: np.random.Generator, *, use_cache: bool = 
     count = int(round(n_pool * p.n_firms / burn_in_size(p)))
     rows = rng.choice(n_pool, size=count, replace=count > n_pool)
     table = FirmTable(int(count * 1.3) + 16)
-    values = {name: col[rows] for name, col in pool.items()}
-    values["aware"] = rng.random(count) < p.initial_aware_share
-    registered_given_aware = p.initial_registered_share / p.initial_aware_share \
-        if p.initial_aware_share > 0 else 0.0
-    values["registered"] = values["aware"] & (rng.random(count) < registered_given_aware)
-    table.append(values, count)
+    table.append({name: col[rows] for name, col in pool.items()}, count)
     return table

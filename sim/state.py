@@ -28,8 +28,22 @@ COLUMNS: dict[str, tuple[type, tuple[int, ...]]] = {
     "sales_12m": (np.float64, ()),  # sum of the last 12 months' sales, Rp
     "sales_history": (np.float64, (HISTORY,)),  # ring buffer of monthly sales
     "size_class": (np.int8, ()),
-    "aware": (np.bool_, ()),
-    "registered": (np.bool_, ()),
+    "utilisation": (np.float32, ()),  # last month's sales / capacity
+    "aware": (np.bool_, ()),  # knows the office
+    "registered": (np.bool_, ()),  # in the office's registry
+    # the office's services (see sim/office.py, sim/instruments.py)
+    "queued": (np.bool_, ()),  # waiting for a service
+    "apply_month": (np.int32, ()),  # when it joined the queue
+    "times_served": (np.int16, ()),
+    "served_month": (np.int32, ()),  # last service (meaningful when times_served > 0)
+    "last_instrument": (np.int8, ()),  # index into params.INSTRUMENTS
+    "trainings": (np.int16, ()),
+    "training": (np.float64, ()),  # training's current effect on log quality (fades)
+    "access_boost": (np.float64, ()),  # access gained from services (fades); access = base + boost
+    "loan_balance": (np.float64, ()),
+    "loan_payment": (np.float64, ()),  # Rp/month while loan_months_left > 0
+    "loan_months_left": (np.int16, ()),
+    "defaulted": (np.bool_, ()),
 }
 
 

@@ -16,4 +16,4 @@ def one_firm_city(p: Parameters, *, capital: float, log_quality=0.0, access=0.5,
 
 
 QUIET = dict(n_firms=1, shock_sd=0.0, quality_sd=0.0, quality_drift=0.0, entry_rate=0.0,
-             exit_hazard=0.0, export_demand_ratio=0.0)
+             exit_hazard=0.0, export_demand_ratio=0.0, office=False)

@@ -35,9 +35,17 @@ def test_unknown_name_suggests_nearest():
         Parameters.from_dict({"alpah": 0.5})
 
 
-def test_aware_at_least_registered():
-    with pytest.raises(ParameterError, match="initial_aware_share"):
-        Parameters(initial_aware_share=0.1, initial_registered_share=0.3)
+def test_instrument_mix_must_sum_to_one():
+    with pytest.raises(ParameterError, match="mix_equipment=0.9.*sum to 1.35"):
+        Parameters(mix_equipment=0.9)
+    Parameters(mix_equipment=0.25, mix_training=0.25, mix_market_access=0.25, mix_credit=0.25)
+
+
+def test_bool_and_choice_levers():
+    with pytest.raises(ParameterError, match="'monitoring_evaluation' = 1 must be true or false"):
+        Parameters(monitoring_evaluation=1)
+    with pytest.raises(ParameterError, match="choose one of first_come, random"):
+        Parameters(targeting="lottery")
 
 
 def test_frozen():

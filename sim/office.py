@@ -1,0 +1,221 @@
+"""The Office of Cooperatives, SMEs, Industry and Trade: its state and its monthly work.
+
+Each month, before firms produce (``Office.act``):
+
+1. **fiscal year**: every 12 months the budget is renewed (after monitoring-and-evaluation, if on,
+   has shifted the instrument mix toward the instruments with most graduations per rupiah);
+2. **coordination** with sub-districts recovers toward its target after a reset;
+3. **awareness**: an unaware firm hears of the office through outreach (scaled by capacity and
+   coordination) or word of mouth (scaled by the aware share of its sub-district);
+4. **registration**: an aware firm registers;
+5. **applications**: a registered firm, not queued and not served recently, applies (scaled by
+   service clarity); a waiting applicant may give up;
+6. **service**: up to throughput x capacity cases, and this month's share of the remaining budget,
+   are served from the queue in the order of the targeting rule, each with an instrument.
+
+One uniform draw per firm a month decides steps 3-5 (a firm is in one of those states at a time).
+The office draws from its own generator, spawned from the run's, so the firms' random numbers do
+not depend on what the office does.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from . import instruments as ins
+from .params import INSTRUMENTS, Parameters
+
+
+class Office:
+    """The office's state (levers can change mid-run through events)."""
+
+    def __init__(self, p: Parameters, rng: np.random.Generator):
+        self.p = p
+        self.rng = rng
+        self.scale = p.n_firms / p.office_scale_firms
+        self.budget = p.office_budget * self.scale  # Rp/yr, for this city's size
+        self.budget_left = self.budget
+        self.throughput = p.office_throughput * self.scale
+        self.base_capacity = p.office_capacity
+        self.capacity_shocks: list[tuple[int, float, float]] = []  # (start month, depth, tau)
+        self.coordination = p.coordination
+        self.coordination_target = p.coordination
+        self.data_integration = p.data_integration
+        self.outreach = p.outreach
+        self.service_clarity = p.service_clarity
+        self.targeting = p.targeting
+        self.mix = p.instrument_mix()
+        self.monitoring_evaluation = p.monitoring_evaluation
+        self.me_learning_rate = p.me_learning_rate
+        self.costs = ins.unit_costs(p)
+        self.capacity_now = self.capacity(0)
+        # this month's flows, and the fiscal year's, for outcomes and M&E
+        self.spent = np.zeros(len(INSTRUMENTS))
+        self.served = 0
+        self.served_wait = math.nan
+        self.loans = 0
+        self.year_spent = np.zeros(len(INSTRUMENTS))
+        self.year_grads = np.zeros(len(INSTRUMENTS))
+
+    # -- capacity -------------------------------------------------------------------------------
+    def capacity(self, month: int) -> float:
+        """Institutional capacity: base level times 1 - d*exp(-(t - t0)/tau) for each shock."""
+        c = self.base_capacity
+        for t0, depth, tau in self.capacity_shocks:
+            if month >= t0:
+                c *= 1.0 - depth * math.exp(-(month - t0) / tau)
+        return c
+
+    # -- the month ---------------------------------------------------------------------------------
+    def act(self, city) -> None:
+        p, t, month = self.p, city.firms, city.month
+        if (month - 1) % 12 == 0:
+            self._new_fiscal_year(month)
+        self.capacity_now = cap = self.capacity(month)
+        self.coordination += p.coordination_recovery * (self.coordination_target - self.coordination)
+        self.spent[:] = 0.0
+        self.served, self.served_wait, self.loans = 0, math.nan, 0
+        self._pipeline(city, cap)
+        self._serve(city, cap)
+
+    def _new_fiscal_year(self, month: int) -> None:
+        if self.monitoring_evaluation and month > 1 and self.year_spent.sum() > 0:
+            score = np.divide(self.year_grads, self.year_spent, out=np.zeros_like(self.year_spent),
+                              where=self.year_spent > 0)
+            if score.sum() > 0:
+                target = score / score.sum()
+                self.mix = (1 - self.me_learning_rate) * self.mix + self.me_learning_rate * target
+        self.budget_left = self.budget
+        self.year_spent[:] = 0.0
+        self.year_grads[:] = 0.0
+
+    def _pipeline(self, city, cap: float) -> None:
+        p, t = self.p, city.firms
+        n = t.n
+        u = self.rng.random(n)
+        aware, registered, queued = t["aware"], t["registered"], t["queued"]
+        district = t["district"]
+        firms_in = np.bincount(district, minlength=p.n_districts)
+        aware_in = np.bincount(district, weights=aware, minlength=p.n_districts)
+        share = np.divide(aware_in, firms_in, out=np.zeros(p.n_districts), where=firms_in > 0)
+        hazard = share[district]
+        hazard *= p.word_of_mouth
+        hazard += self.outreach * cap * self.coordination
+        hears = ~aware & (u < hazard)
+        clarity = self.service_clarity
+        registers = aware & ~registered & (u < p.register_rate)
+        gives_up = queued & (u < p.queue_dropout)
+        eligible = registered & ~queued & ((t["times_served"] == 0)
+                                           | (city.month - t["served_month"] >= p.reapply_months))
+        applies = eligible & (u < p.apply_rate * clarity)
+        aware |= hears
+        registered |= registers
+        queued &= ~gives_up
+        queued |= applies
+        t["apply_month"][applies] = city.month
+
+    def _serve(self, city, cap: float) -> None:
+        t, month = city.firms, city.month
+        queue = np.flatnonzero(t["queued"])
+        expected = self.throughput * cap
+        cases = int(expected) + int(self.rng.random() < expected - int(expected))
+        months_left = 12 - (month - 1) % 12
+        money = self.budget_left / months_left
+        if queue.size == 0 or cases == 0 or money <= 0:
+            return
+        order = self._order(city, queue)
+        instrument = self._instruments(city, order)
+        cost = np.cumsum(self.costs[instrument])
+        k = min(cases, int(np.searchsorted(cost, money, side="right")))
+        rows, instrument = order[:k], instrument[:k]
+        if k == 0:
+            return
+        for i, apply in enumerate(ins.APPLY):
+            mine = rows[instrument == i]
+            if mine.size:
+                got = apply(self.p, t, mine)
+                if i == ins.CREDIT:
+                    self.loans = len(got)
+        self.spent[:] = np.bincount(instrument, weights=self.costs[instrument], minlength=len(INSTRUMENTS))
+        self.budget_left -= self.spent.sum()
+        self.year_spent += self.spent
+        self.served = k
+        self.served_wait = float((month - t["apply_month"][rows]).mean())
+        t["queued"][rows] = False
+        t["times_served"][rows] += 1
+        t["served_month"][rows] = month
+        t["last_instrument"][rows] = instrument
+
+    # -- targeting ---------------------------------------------------------------------------------
+    def _order(self, city, queue: np.ndarray) -> np.ndarray:
+        """Queue rows in the order the targeting rule serves them (ties: lower firm id first)."""
+        t, rule = city.firms, self.targeting
+        ids = t["firm_id"][queue]
+        if rule in ("first_come", "diagnosis"):
+            key = t["apply_month"][queue]
+        elif rule == "random":
+            key = self.rng.random(queue.size)
+        elif rule == "neediest":
+            key = t["capital"][queue]
+        else:  # highest_potential: the office's noisy view of ability and quality
+            noise = self.p.potential_noise * (1.0 - self.data_integration)
+            seen = (np.log(t["ability"][queue]) + t["log_quality"][queue]
+                    + noise * self.rng.standard_normal(queue.size))
+            key = -seen
+        return queue[np.lexsort((ids, key))]
+
+    def _instruments(self, city, rows: np.ndarray) -> np.ndarray:
+        """The instrument each candidate would get: by diagnosis, or drawn from the mix."""
+        if self.targeting == "diagnosis":
+            return self.diagnose(city, rows)
+        weights = self.mix / self.costs  # budget shares -> case shares
+        cdf = np.cumsum(weights / weights.sum())
+        draws = self.rng.random(rows.size)
+        return np.minimum(np.searchsorted(cdf, draws, side="right"), len(cdf) - 1).astype(np.int8)
+
+    def diagnose(self, city, rows: np.ndarray) -> np.ndarray:
+        """Each firm's binding constraint, read with error when data are poor.
+
+        Capital binds when the firm used at least ``invest_utilisation`` of its capacity last
+        month (equipment grant); otherwise demand binds, and the office gives training or market
+        access, whichever raises the firm's pull on demand more. The office misreads a firm with
+        probability diagnosis_error * (1 - data_integration) * (1 - coordination / 2) and then
+        gives one of the other two instruments at random.
+        """
+        p, t = self.p, city.firms
+        capital_bound = t["utilisation"][rows] >= p.invest_utilisation
+        gain_quality = p.quality_weight * p.training_effect * np.exp(
+            -p.training_diminishing * t["trainings"][rows])
+        access = t["access"][rows]
+        gain_access = p.access_weight * np.log1p(p.access_gain * (1.0 - access) / access)
+        need = np.where(capital_bound, ins.EQUIPMENT,
+                        np.where(gain_quality >= gain_access, ins.TRAINING, ins.MARKET_ACCESS))
+        error = p.diagnosis_error * (1.0 - self.data_integration) * (1.0 - self.coordination / 2)
+        draws = self.rng.random((2, rows.size))
+        wrong = draws[0] < error
+        others = np.array([[ins.TRAINING, ins.MARKET_ACCESS], [ins.EQUIPMENT, ins.MARKET_ACCESS],
+                           [ins.EQUIPMENT, ins.TRAINING]])
+        pick = others[need, (draws[1] < 0.5).astype(int)]
+        return np.where(wrong, pick, need).astype(np.int8)
+
+    # -- for events --------------------------------------------------------------------------------
+    def lose_records(self, city, share: float) -> None:
+        """A share of case records (registrations) and of the queue is lost."""
+        t = city.firms
+        lost = self.rng.random(t.n) < share
+        t["registered"][lost] = False
+        t["queued"][lost] = False
+
+    def restart_pipeline(self, city) -> None:
+        """'Start from zero': every pending application is dropped (firms may apply again)."""
+        city.firms["queued"][:] = False
+
+    def credit_graduations(self, city, moved_up: np.ndarray) -> None:
+        """Credit this month's upward class moves of served firms to their last instrument."""
+        t = city.firms
+        rows = moved_up[(t["times_served"][moved_up] > 0)
+                        & (city.month - t["served_month"][moved_up] <= 24)]
+        if rows.size:
+            self.year_grads += np.bincount(t["last_instrument"][rows], minlength=len(INSTRUMENTS))
