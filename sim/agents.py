@@ -15,6 +15,7 @@ import numpy as np
 
 from . import phases
 from .classes import CLASS_NAMES
+from .params import INSTRUMENTS
 
 
 class FirmExitedError(LookupError):
@@ -96,3 +97,50 @@ class FirmAgent(mesa.Agent):
 
     def __repr__(self) -> str:
         return f"FirmAgent(firm_id={self.unique_id}, alive={self.alive})"
+
+
+class _OfficeField:
+    def __init__(self, attr: str, fn=None):
+        self.attr, self.fn = attr, fn
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, agent, owner=None):
+        if agent is None:
+            return self
+        office = agent.model.city.office
+        value = getattr(office, self.attr)
+        return self.fn(value) if self.fn else value
+
+    def __set__(self, agent, value):
+        raise AttributeError(f"OfficeAgent.{self.name} is read-only; change levers with a "
+                             "policy_switch event")
+
+
+class OfficeAgent(mesa.Agent):
+    """The Office of Cooperatives, SMEs, Industry and Trade, as a mesa agent (a view of
+    ``model.city.office``; its monthly work runs inside the model's step)."""
+
+    budget = _OfficeField("budget")  # Rp/yr
+    budget_left = _OfficeField("budget_left")  # Rp
+    throughput = _OfficeField("throughput")  # cases/month at capacity 1
+    capacity = _OfficeField("capacity_now")  # institutional capacity, 0-1
+    coordination = _OfficeField("coordination")
+    data_integration = _OfficeField("data_integration")
+    outreach = _OfficeField("outreach")
+    service_clarity = _OfficeField("service_clarity")
+    targeting = _OfficeField("targeting")
+    monitoring_evaluation = _OfficeField("monitoring_evaluation")
+    instrument_mix = _OfficeField("mix", lambda m: dict(zip(INSTRUMENTS, m.tolist(), strict=True)))
+
+    def __init__(self, model):
+        super().__init__(model)
+        self.unique_id = -1  # firms' ids are 0, 1, ...; the office stands apart
+
+    @property
+    def queue_length(self) -> int:
+        return int(np.count_nonzero(self.model.city.firms["queued"]))
+
+    def step(self) -> None:
+        """The office's work runs in the model's step (sim/office.py)."""

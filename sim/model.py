@@ -8,8 +8,9 @@ import mesa
 import numpy as np
 from mesa.agentset import _HardKeyAgentSet
 
-from .agents import FirmAgent
+from .agents import FirmAgent, OfficeAgent
 from .engine import City
+from .events import Event
 from .params import ParameterError, Parameters
 from .population import initial_table
 
@@ -39,10 +40,15 @@ class MSMEModel(mesa.Model):
             ``mesa.batch_run(MSMEModel, parameters={"n_firms": [5000]}, rng=[1, 2])`` works.
         rng: integer seed (recorded as ``model.seed``); None draws a fresh one.
         use_cache: reuse the cached burn-in (see ``sim.population``).
+        events: scheduled ``sim.events.Event``s (from a scenario file); each fires with mesa's
+            ``schedule_event`` at the start of its month.
+
+    Agents: every live firm is a ``FirmAgent`` (``model.firms``); the office, if any, is an
+    ``OfficeAgent`` (``model.office``, ``unique_id`` -1). Both are in ``model.agents``.
     """
 
     def __init__(self, parameters: Parameters | None = None, *, rng=None, use_cache: bool = True,
-                 **overrides):
+                 events: list[Event] = (), **overrides):
         base = parameters.to_dict() if parameters is not None else {}
         params = Parameters.from_dict({**base, **overrides})
         seed = resolve_seed(rng)
@@ -54,6 +60,14 @@ class MSMEModel(mesa.Model):
         self._synced_to = (-1, -1)  # (month, next firm id) at the last sync
         self._next_viewed = 0
         self.city = City(params, self.rng, initial_table(params, self.rng, use_cache=use_cache))
+        self.office = OfficeAgent(self) if self.city.office is not None else None
+        self.events = list(events)
+        self._firings = []  # mesa keeps weak references to event callbacks; we keep them alive
+        for event in self.events:
+            for month, action in event.firings():
+                firing = _Firing(self.city, action)
+                self._firings.append(firing)
+                self.schedule_event(firing.fire, at=month - 0.5)
         self.datacollector = mesa.DataCollector(
             model_reporters={name: partial(_latest, name) for name in HEADLINE})
         self.datacollector.collect(self)
@@ -71,6 +85,11 @@ class MSMEModel(mesa.Model):
     def outcomes(self):
         """The tidy monthly outcome table (pandas DataFrame), month 0 included."""
         return self.city.recorder.monthly_table()
+
+    @property
+    def firms(self):
+        """The live firms as an AgentSet (``model.agents_by_type[FirmAgent]``)."""
+        return self.agents_by_type[FirmAgent]
 
     # -- the agent layer ---------------------------------------------------------------------------
     @property
@@ -114,3 +133,13 @@ class MSMEModel(mesa.Model):
         self._agent_ids = np.concatenate([self._agent_ids[alive], new_ids])
         self._next_viewed = firms.next_id
         self._synced_to = (city.month, firms.next_id)
+
+
+class _Firing:
+    """An event's action bound to the city, scheduled through mesa."""
+
+    def __init__(self, city: City, action):
+        self.city, self.action = city, action
+
+    def fire(self) -> None:
+        self.action(self.city)

@@ -201,6 +201,27 @@ class Office:
         return np.where(wrong, pick, need).astype(np.int8)
 
     # -- for events --------------------------------------------------------------------------------
+    def set_levers(self, p: Parameters, changed: dict) -> None:
+        """A policy switch: take the new parameter values ``p`` for the levers in ``changed``."""
+        old_budget = self.budget
+        self.p = p
+        self.costs = ins.unit_costs(p)
+        for name in changed:
+            if name == "office_budget":
+                self.budget = p.office_budget * self.scale
+                if old_budget > 0:
+                    self.budget_left *= self.budget / old_budget
+            elif name == "office_throughput":
+                self.throughput = p.office_throughput * self.scale
+            elif name == "office_capacity":
+                self.base_capacity = p.office_capacity
+            elif name == "coordination":
+                self.coordination_target = p.coordination  # the office builds it up over time
+            elif name.startswith("mix_"):
+                self.mix = p.instrument_mix()
+            elif hasattr(self, name):
+                setattr(self, name, getattr(p, name))
+
     def lose_records(self, city, share: float) -> None:
         """A share of case records (registrations) and of the queue is lost."""
         t = city.firms

@@ -24,9 +24,10 @@ class RunResult:
     cohorts: pd.DataFrame
     survival: pd.Series
     snapshots: dict[int, pd.DataFrame] = field(default_factory=dict)
+    scenario: str = "custom"
 
     def metadata(self) -> dict:
-        return dict(seed=self.seed, months=self.months, version=__version__,
+        return dict(scenario=self.scenario, seed=self.seed, months=self.months, version=__version__,
                     burn_in_seed=self.params.burn_in_seed, parameters=self.params.to_dict())
 
 
@@ -60,12 +61,13 @@ def firm_snapshot(model: MSMEModel) -> pd.DataFrame:
 
 def run(params: Parameters | None = None, *, seed: int | None = None, months: int = 120,
         snapshot_months: Iterable[int] = (), progress: Callable[[int, int], None] | None = None,
-        use_cache: bool = True, **overrides) -> RunResult:
+        use_cache: bool = True, events=(), **overrides) -> RunResult:
     """Run the city for ``months`` months from ``seed`` and return its outcome tables.
 
     ``overrides`` are parameter values on top of ``params`` (validated before any work).
     ``snapshot_months`` asks for firm-level tables at those months (0 = the start).
-    ``progress(done, total)`` is called after each month.
+    ``progress(done, total)`` is called after each month. ``events``: from a scenario
+    (``run_scenario`` loads one).
     """
     if isinstance(months, bool) or not isinstance(months, (int, np.integer)) or months < 0:
         raise ParameterError(f"months = {months!r} must be a whole number >= 0")
@@ -73,7 +75,7 @@ def run(params: Parameters | None = None, *, seed: int | None = None, months: in
     bad = [m for m in wanted if not (isinstance(m, (int, np.integer)) and 0 <= m <= months)]
     if bad:
         raise ParameterError(f"snapshot_months {bad} must be whole months in [0, {months}]")
-    model = MSMEModel(params, rng=seed, use_cache=use_cache, **overrides)
+    model = MSMEModel(params, rng=seed, use_cache=use_cache, events=events, **overrides)
     snapshots = {}
     if 0 in wanted:
         snapshots[0] = firm_snapshot(model)
@@ -88,3 +90,14 @@ def run(params: Parameters | None = None, *, seed: int | None = None, months: in
     rec = model.city.recorder
     return RunResult(model.params, model.seed, months, monthly, rec.cohort_table(),
                      rec.survival_curve(), snapshots)
+
+
+def run_scenario(scenario, *, seed: int | None = None, months: int | None = None, **kw) -> RunResult:
+    """Run a ``sim.scenario.Scenario`` (or a scenario name or path) over its horizon."""
+    from .scenario import load
+    sc = load(scenario, years=None if months is None else -(-months // 12)) \
+        if not hasattr(scenario, "params") else scenario
+    months = sc.years * 12 if months is None else months
+    result = run(sc.params, seed=seed, months=months, events=sc.events, **kw)
+    result.scenario = sc.name
+    return result

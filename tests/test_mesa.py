@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.agents import FirmAgent, FirmExitedError
+from sim.agents import FirmAgent, FirmExitedError, OfficeAgent
 from sim.model import MSMEModel
 from sim.run import run
 
@@ -20,30 +20,35 @@ def model():
     return m
 
 
-def test_agents_are_the_live_firms(model):
-    ids = sorted(a.unique_id for a in model.agents)
+def test_agents_are_the_live_firms_and_the_office(model):
+    ids = sorted(a.unique_id for a in model.firms)
     assert ids == sorted(model.city.firms["firm_id"].tolist())
-    assert all(isinstance(a, FirmAgent) for a in model.agents)
-    assert len(model.agents_by_type[FirmAgent]) == model.city.firms.n
+    assert all(isinstance(a, FirmAgent) for a in model.firms)
+    assert len(model.agents) == model.city.firms.n + 1
+    (office,) = model.agents_by_type[OfficeAgent]
+    assert office is model.office and office.unique_id == -1
+    assert office.budget_left == model.city.office.budget_left
+    assert office.queue_length == int(model.city.firms["queued"].sum())
+    assert sum(office.instrument_mix.values()) == pytest.approx(1.0)
 
 
 def test_agg_select_groupby_agree_with_arrays(model):
     t = model.city.firms
-    assert model.agents.agg("capital", sum) == pytest.approx(t["capital"].sum(), rel=1e-12)
-    assert model.agents.agg("sales", max) == t["sales"].max()
-    small = model.agents.select(lambda a: a.size_class != "micro")
+    assert model.firms.agg("capital", sum) == pytest.approx(t["capital"].sum(), rel=1e-12)
+    assert model.firms.agg("sales", max) == t["sales"].max()
+    small = model.agents.select(agent_type=FirmAgent).select(lambda a: a.size_class != "micro")
     assert len(small) == np.count_nonzero(t["size_class"] > 0)
-    counts = model.agents.groupby("district").count()
+    counts = model.firms.groupby("district").count()
     expected = np.bincount(t["district"], minlength=model.params.n_districts)
     assert counts == {d: int(c) for d, c in enumerate(expected) if c}
-    by_sector = model.agents.groupby("sector").agg("capital", sum)
+    by_sector = model.firms.groupby("sector").agg("capital", sum)
     assert sum(by_sector.values()) == pytest.approx(t["capital"].sum(), rel=1e-12)
 
 
 def test_agents_follow_entries_and_exits(model):
-    before = {a.unique_id: a for a in model.agents}
+    before = {a.unique_id: a for a in model.firms}
     model.step()
-    now = {a.unique_id for a in model.agents}
+    now = {a.unique_id for a in model.firms}
     assert now == set(model.city.firms["firm_id"].tolist())
     exited = [a for fid, a in before.items() if fid not in now]
     assert exited, "some firms exit every month at this size"
@@ -57,19 +62,21 @@ def test_agents_follow_entries_and_exits(model):
 
 
 def test_agents_are_read_only(model):
-    a = next(iter(model.agents))
+    a = next(iter(model.firms))
     with pytest.raises(AttributeError, match="read-only"):
         a.capital = 1.0
+    with pytest.raises(AttributeError, match="read-only"):
+        model.office.budget = 0.0
 
 
 def test_datacollector_agent_reporters_match_arrays():
     m = MSMEModel(rng=4, **KW)
-    dc = mesa.DataCollector(model_reporters={"firms": lambda mm: len(mm.agents)},
-                            agent_reporters={"capital": "capital", "size": "size_class"})
+    dc = mesa.DataCollector(model_reporters={"firms": lambda mm: len(mm.firms)},
+                            agenttype_reporters={FirmAgent: {"capital": "capital", "size": "size_class"}})
     for _ in range(3):
         m.step()
         dc.collect(m)
-    agents = dc.get_agent_vars_dataframe()
+    agents = dc.get_agenttype_vars_dataframe(FirmAgent)
     last = agents.xs(m.time, level="Step")
     t = m.city.firms
     assert len(last) == t.n
@@ -101,5 +108,5 @@ def test_agent_layer_costs_nothing_until_read():
     m = MSMEModel(rng=5, **KW)
     for _ in range(3):
         m.step()
-    assert len(m._all_agents) == 0  # nobody asked for agents yet
-    assert len(m.agents) == m.city.firms.n
+    assert len(m._all_agents) == 1  # only the office: nobody asked for the firms yet
+    assert len(m.firms) == m.city.firms.n
