@@ -1,4 +1,4 @@
-"""Command line: ``msme-sim run`` and ``msme-sim params``.
+"""Command line: ``msme-sim run``, ``scenarios``, ``check`` and ``params``.
 
 User errors (bad parameter values, unknown names) print one clear message and exit with status 2,
 without a traceback and before any work starts.
@@ -15,7 +15,8 @@ import sys
 import time
 from pathlib import Path
 
-from .params import ParameterError, Parameters, parameter_table
+from .params import ParameterError, parameter_table
+from .scenario import ScenarioError, list_scenarios, load
 
 EXIT_USER_ERROR = 2
 
@@ -64,7 +65,7 @@ def _summary(result) -> str:
     after = m.iloc[1:]
     year = m.iloc[-12:] if len(m) > 12 else after
     lines = [
-        f"msme-sim run: {result.months} months, seed {result.seed}, "
+        f"msme-sim run {result.scenario}: {result.months} months, seed {result.seed}, "
         f"size classes under {result.params.size_law}",
         "",
         f"  {'':22}{'month 0':>12}{'month ' + str(result.months):>14}",
@@ -82,6 +83,15 @@ def _summary(result) -> str:
         f"  MSME sales (last 12 months)  Rp {sales_year / 1e12:,.2f} trillion/yr",
         f"  export share of MSME sales   {100 * year['export_share'].mean():.1f} %",
         f"  workers                      {last['workers']:,.0f}",
+        "",
+        f"  office: served                {int(after['served'].sum()):,} firms, "
+        f"Rp {after['spend_total'].sum() / 1e9:,.1f} bn",
+        f"  graduations of served firms   {int(after['grad_assisted'].sum()):,}"
+        f"   of others {int(after['grad_never_assisted'].sum()):,}",
+        f"  aware / registered (end)      {100 * last['aware_share']:.0f} % / "
+        f"{100 * last['registered_share']:.0f} %",
+        f"  queue (mean) / wait (mean)    {after['queue_length'].mean():,.0f} firms / "
+        f"{after['mean_wait'].mean():.1f} months",
     ]
     s = result.survival
     for age in (24, 48):
@@ -94,18 +104,27 @@ def cmd_run(args) -> int:
     from .plotting import run_figure
     from .run import run
 
+    if args.years is not None and not 1 <= args.years <= 100:
+        raise UserError(f"--years {args.years}: choose a whole number of years in [1, 100]")
+    scenario = load(args.scenario, years=args.years)  # validated before any work
     overrides = _parse_sets(args.set)
     if args.size_law:
         overrides["size_law"] = args.size_law
-    params = Parameters.from_dict(overrides, where="--set: ")
-    if args.years <= 0 or args.years > 200:
-        raise UserError(f"--years {args.years}: choose a whole number of years in [1, 200]")
+    params = scenario.params.from_dict({**scenario.params.to_dict(), **overrides}, where="--set: ")
+    args.years = args.years or scenario.years
     months = args.years * 12
-    snaps = [int(x) for x in args.snapshot_months.split(",") if x.strip()] if args.snapshot_months else []
-    result = run(params, seed=args.seed, months=months, snapshot_months=snaps,
+    try:
+        snaps = [int(x) for x in args.snapshot_months.split(",") if x.strip()]
+    except ValueError:
+        raise UserError(f"--snapshot-months {args.snapshot_months!r}: give whole months, e.g. 0,120") from None
+    bad = [m for m in snaps if not 0 <= m <= months]
+    if bad:
+        raise UserError(f"--snapshot-months {bad[0]}: months must be in [0, {months}]")
+    result = run(params, seed=args.seed, months=months, snapshot_months=snaps, events=scenario.events,
                  progress=_Progress(), use_cache=not args.no_cache)
+    result.scenario = scenario.name
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    out = Path(args.out) / f"default-s{result.seed}-{stamp}"
+    out = Path(args.out) / f"{scenario.name}-s{result.seed}-{stamp}"
     tmp = out.with_name(out.name + ".partial")
     tmp.mkdir(parents=True, exist_ok=False)
     try:
@@ -115,7 +134,7 @@ def cmd_run(args) -> int:
         for month, snap in result.snapshots.items():
             snap.to_csv(tmp / f"firms-month{month:04d}.csv", index=False)
         (tmp / "run.json").write_text(json.dumps(result.metadata(), indent=2))
-        fig = run_figure(result.monthly, f"Medan MSMEs, seed {result.seed}")
+        fig = run_figure(result.monthly, f"{scenario.name}, seed {result.seed}")
         fig.savefig(tmp / "outcomes.png", dpi=110)
         tmp.rename(out)  # the results appear whole or not at all
     except BaseException:
@@ -123,6 +142,24 @@ def cmd_run(args) -> int:
         raise
     print(_summary(result))
     print(f"\n  wrote {out}/monthly.csv, cohorts.csv, outcomes.png, run.json")
+    return 0
+
+
+def cmd_scenarios(args) -> int:
+    scenarios = list_scenarios()
+    if not scenarios:
+        raise UserError("no scenarios/ folder found (run from the project folder)")
+    width = max(len(s.name) for s in scenarios)
+    for s in scenarios:
+        parent = f" (extends {s.chain[1]})" if len(s.chain) > 1 else ""
+        print(f"{s.name:<{width}}  {s.description}{parent}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    s = load(args.file, years=args.years)
+    events = ", ".join(f"{e.type}@{e.month}" for e in s.events) or "none"
+    print(f"{s.path}: ok - scenario '{s.name}' ({' <- '.join(s.chain)}), {s.years} years, events: {events}")
     return 0
 
 
@@ -137,8 +174,10 @@ def cmd_params(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="msme-sim", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    r = sub.add_parser("run", help="run the default city and write its outcome table and figure")
-    r.add_argument("--years", type=int, default=10, help="years to simulate (default 10)")
+    r = sub.add_parser("run", help="run a scenario (default: baseline) and write its outcome table and figure")
+    r.add_argument("scenario", nargs="?", default="baseline",
+                   help="scenario name (msme-sim scenarios) or a .toml file; default baseline")
+    r.add_argument("--years", type=int, default=None, help="years to simulate (default: the scenario's, 10)")
     r.add_argument("--seed", type=int, default=None, help="seed (default: a fresh one, recorded)")
     r.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                    help="change a parameter (repeatable); `msme-sim params` lists them")
@@ -148,6 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="results", help="where to write (default results/)")
     r.add_argument("--no-cache", action="store_true", help="redo the burn-in instead of reusing it")
     r.set_defaults(func=cmd_run)
+    s = sub.add_parser("scenarios", help="list the scenarios with their descriptions")
+    s.set_defaults(func=cmd_scenarios)
+    c = sub.add_parser("check", help="validate a scenario file without running it")
+    c.add_argument("file")
+    c.add_argument("--years", type=int, default=None, help="horizon to check events against")
+    c.set_defaults(func=cmd_check)
     p = sub.add_parser("params", help="list every parameter with unit, default and allowed range")
     p.add_argument("--role", choices=["uncertainty", "lever", "setting"])
     p.set_defaults(func=cmd_params)
@@ -158,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (UserError, ParameterError) as err:
+    except (UserError, ParameterError, ScenarioError) as err:
         print(f"msme-sim: error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
 

@@ -9,7 +9,6 @@ and the firms act; ``MSMEModel`` schedules each firing with mesa's ``schedule_ev
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any

@@ -5,9 +5,10 @@ Each month, before firms produce (``Office.act``):
 1. **fiscal year**: every 12 months the budget is renewed (after monitoring-and-evaluation, if on,
    has shifted the instrument mix toward the instruments with most graduations per rupiah);
 2. **coordination** with sub-districts recovers toward its target after a reset;
-3. **awareness**: an unaware firm hears of the office through outreach (scaled by capacity and
-   coordination) or word of mouth (scaled by the aware share of its sub-district);
-4. **registration**: an aware firm registers;
+3. **awareness**: an unaware firm hears of the office through outreach (scaled by capacity,
+   coordination and, with an integrated database, direct contact) or word of mouth (scaled by the
+   aware share of its sub-district);
+4. **registration**: an aware firm registers (more often with an integrated database);
 5. **applications**: a registered firm, not queued and not served recently, applies (scaled by
    service clarity); a waiting applicant may give up;
 6. **service**: up to throughput x capacity cases, and this month's share of the remaining budget,
@@ -70,7 +71,7 @@ class Office:
 
     # -- the month ---------------------------------------------------------------------------------
     def act(self, city) -> None:
-        p, t, month = self.p, city.firms, city.month
+        p, month = self.p, city.month
         if (month - 1) % 12 == 0:
             self._new_fiscal_year(month)
         self.capacity_now = cap = self.capacity(month)
@@ -102,10 +103,12 @@ class Office:
         share = np.divide(aware_in, firms_in, out=np.zeros(p.n_districts), where=firms_in > 0)
         hazard = share[district]
         hazard *= p.word_of_mouth
-        hazard += self.outreach * cap * self.coordination
+        reach = 1.0 + p.data_outreach_gain * self.data_integration  # contacts from the database
+        hazard += self.outreach * cap * self.coordination * reach
         hears = ~aware & (u < hazard)
         clarity = self.service_clarity
-        registers = aware & ~registered & (u < p.register_rate)
+        register_rate = p.register_rate * (1.0 + p.data_registration_gain * self.data_integration)
+        registers = aware & ~registered & (u < register_rate)
         gives_up = queued & (u < p.queue_dropout)
         eligible = registered & ~queued & ((t["times_served"] == 0)
                                            | (city.month - t["served_month"] >= p.reapply_months))

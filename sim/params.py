@@ -216,6 +216,13 @@ class Parameters:
         "assumption, of the order of Dong & Sinning 2024 (nudges: 3.4 % clicks)",
         "Monthly chance an unaware firm hears of the office through socialisation, at full capacity "
         "and coordination.")
+    data_outreach_gain: float = _p(
+        0.26, "share", 0.0, 5.0, "uncertainty",
+        "Banerjee, Hanna, Kyle, Olken & Sumarto 2018 (mailing eligibility information: +26 %)",
+        "Extra outreach from contacting firms found in an integrated database (times data_integration).")
+    data_registration_gain: float = _p(
+        1.0, "share", 0.0, 10.0, "uncertainty", "assumption (firms known to OSS/NIB need not register twice)",
+        "Extra registration from an integrated database (times data_integration).")
     word_of_mouth: float = _p(
         0.03, "1/month", 0.0, 1.0, "uncertainty", "assumption",
         "Monthly chance an unaware firm hears of the office, times the aware share of its sub-district.")

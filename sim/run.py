@@ -25,10 +25,14 @@ class RunResult:
     survival: pd.Series
     snapshots: dict[int, pd.DataFrame] = field(default_factory=dict)
     scenario: str = "custom"
+    events: list = field(default_factory=list)
 
     def metadata(self) -> dict:
+        events = [{"type": e.type, **{k: v for k, v in e.values.items() if not k.startswith("_")}}
+                  for e in self.events]
         return dict(scenario=self.scenario, seed=self.seed, months=self.months, version=__version__,
-                    burn_in_seed=self.params.burn_in_seed, parameters=self.params.to_dict())
+                    burn_in_seed=self.params.burn_in_seed, parameters=self.params.to_dict(),
+                    events=events)
 
 
 def firm_snapshot(model: MSMEModel) -> pd.DataFrame:
@@ -89,7 +93,7 @@ def run(params: Parameters | None = None, *, seed: int | None = None, months: in
     monthly.insert(0, "seed", model.seed)
     rec = model.city.recorder
     return RunResult(model.params, model.seed, months, monthly, rec.cohort_table(),
-                     rec.survival_curve(), snapshots)
+                     rec.survival_curve(), snapshots, events=list(events))
 
 
 def run_scenario(scenario, *, seed: int | None = None, months: int | None = None, **kw) -> RunResult:
