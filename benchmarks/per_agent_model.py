@@ -33,8 +33,9 @@ class Firm(mesa.Agent):
         log_y = (math.log(self.capital / p.capital_ref) * p.alpha + math.log(self.ability)
                  + math.log(p.output_at_ref) - 0.5 * p.shock_sd**2 + p.shock_sd * r.standard_normal())
         self.cap = math.exp(log_y)
+        scale = p.scale_weight if self.growth else p.scale_weight_subsistence
         self.weight = math.exp(p.quality_weight * self.log_quality + p.access_weight * math.log(self.access)
-                               + p.scale_weight * math.log(self.cap))
+                               + scale * math.log(self.cap / p.output_at_ref))
 
     def sell_and_finance(self):
         m, p, r = self.model, self.model.p, self.model.rng

@@ -77,7 +77,8 @@ class City:
         uniform = rng.random(n)
         # 2-3. produce and sell
         cap = phases.capacity(p, t["capital"], t["ability"], log_shock)
-        weight = phases.demand_weight(p, cap, t["log_quality"] + t["training"], t["access"])
+        weight = phases.demand_weight(p, cap, t["log_quality"] + t["training"], t["access"],
+                                      t["growth_oriented"])
         sold = phases.market(p, cap, weight, t["access"], self.city_demand())
         sales = sold.domestic + sold.export
         self.price_index = sold.city_price_index

@@ -102,7 +102,12 @@ class Parameters:
         "Elasticity of a firm's demand share to its market access.")
     scale_weight: float = _p(
         0.5, "1", 0.0, 1.0, "uncertainty", "assumption",
-        "Elasticity of a firm's demand share to its capacity (reach grows less than proportionally).")
+        "Elasticity of a growth-oriented firm's demand share to its capacity (reach grows less than "
+        "proportionally).")
+    scale_weight_subsistence: float = _p(
+        0.0, "1", 0.0, 1.0, "uncertainty",
+        "assumption: subsistence firms serve a fixed local clientele (improves the size distribution)",
+        "Elasticity of a subsistence firm's demand share to its capacity.")
     export_access_threshold: float = _p(
         0.6, "access (0-1)", 0.0, 1.0, "uncertainty", "assumption",
         "Market access a firm needs to sell into the export market.")

@@ -24,11 +24,14 @@ def capacity(p: Parameters, capital, ability, log_shock):
     return np.exp(log_y)
 
 
-def demand_weight(p: Parameters, cap, log_quality, access):
-    """A firm's pull on demand: quality^wq * access^wa * capacity^ws."""
-    return np.exp(p.quality_weight * log_quality
-                  + p.access_weight * np.log(access)
-                  + p.scale_weight * np.log(cap))
+def demand_weight(p: Parameters, cap, log_quality, access, growth_oriented):
+    """A firm's pull on demand: quality^wq * access^wa * (capacity / output_at_ref)^ws, where ws is
+    scale_weight for growth-oriented firms and scale_weight_subsistence for subsistence firms."""
+    ws = np.where(growth_oriented, p.scale_weight, p.scale_weight_subsistence)
+    ws *= np.log(cap / p.output_at_ref)
+    ws += p.quality_weight * log_quality
+    ws += p.access_weight * np.log(access)
+    return np.exp(ws, out=ws)
 
 
 class Sales(NamedTuple):
