@@ -125,7 +125,11 @@ def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
                             "scenario represents")
     # the parent first, then what this file changes
     if "extends" in data:
-        parent = _load(resolve(data["extends"], path.parent), (*seen, path))
+        try:
+            parent_path = resolve(data["extends"], path.parent)
+        except ScenarioError as err:
+            raise ScenarioError(f"{path}: key 'extends' (line {lines.find('extends')}): {err}") from None
+        parent = _load(parent_path, (*seen, path))
         base, events, years = parent.params.to_dict(), list(parent.events), parent.years
         chain = (path.stem, *parent.chain)
     else:
