@@ -72,8 +72,8 @@ class City:
             self.office.act(self)
         n = t.n
         # 1. draw: a fixed order of draws keeps runs reproducible
-        log_shock = rng.standard_normal(n)
-        quality_draw = rng.standard_normal(n)
+        log_shock = rng.standard_normal(n, dtype=np.float32)  # single precision: a faster draw
+        quality_draw = rng.standard_normal(n, dtype=np.float32)
         uniform = rng.random(n)
         # 2-3. produce and sell
         cap = phases.capacity(p, t["capital"], t["ability"], log_shock)

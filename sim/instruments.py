@@ -71,14 +71,16 @@ APPLY = (equipment_grant, training, market_access, credit)
 
 def repayments(p: Parameters, t: FirmTable) -> np.ndarray:
     """This month's instalment of every firm (Rp); advances the loans by one month."""
-    left = t["loan_months_left"]
-    paying = left > 0
-    pay = np.where(paying, t["loan_payment"], 0.0)
-    if paying.any():
-        bal = t["loan_balance"]
-        bal[paying] = bal[paying] * (1.0 + p.loan_rate / 12.0) - pay[paying]
+    pay = np.zeros(t.n)
+    paying = np.flatnonzero(t["loan_months_left"])
+    if paying.size:
+        due = t["loan_payment"][paying]
+        pay[paying] = due
+        bal, left = t["loan_balance"], t["loan_months_left"]
+        bal[paying] = bal[paying] * (1.0 + p.loan_rate / 12.0) - due
         left[paying] -= 1
-        bal[left == 0] = 0.0
+        done = paying[left[paying] == 0]
+        bal[done] = 0.0
     return pay
 
 

@@ -98,9 +98,12 @@ class Office:
         u = self.rng.random(n)
         aware, registered, queued = t["aware"], t["registered"], t["queued"]
         district = t["district"]
-        firms_in = np.bincount(district, minlength=p.n_districts)
-        aware_in = np.bincount(district, weights=aware, minlength=p.n_districts)
-        share = np.divide(aware_in, firms_in, out=np.zeros(p.n_districts), where=firms_in > 0)
+        code = district.astype(np.intp)
+        code *= 2
+        code += aware
+        counts = np.bincount(code, minlength=2 * p.n_districts).reshape(p.n_districts, 2)
+        firms_in = counts.sum(axis=1)
+        share = np.divide(counts[:, 1], firms_in, out=np.zeros(p.n_districts), where=firms_in > 0)
         hazard = share[district]
         hazard *= p.word_of_mouth
         reach = 1.0 + p.data_outreach_gain * self.data_integration  # contacts from the database

@@ -47,7 +47,7 @@ class Parameters:
         "pp7_2021", "-", None, None, "setting", "PP 7/2021 (default), Law 20/2008",
         "Which law's size-class thresholds classify firms.", choices=SIZE_LAWS)
     burn_in_months: int = _p(
-        600, "months", 0, 3000, "setting", "assumption (checked: composition flat over 10 years)",
+        1200, "months", 0, 3000, "setting", "assumption (checked: composition flat over 10 years)",
         "Length of the cached burn-in that brings the city to its long-run state.", integer=True)
     burn_in_firms: int = _p(
         40_000, "firms", 100, 1_000_000, "setting", "assumption",

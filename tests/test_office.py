@@ -110,17 +110,33 @@ def test_diagnosis_errs_more_with_poor_data():
     assert wrong_share(1.0) == 0.0
 
 
-def test_monitoring_and_evaluation_moves_the_mix():
-    m = MSMEModel(rng=5, monitoring_evaluation=True, n_firms=6000, burn_in_months=240)
-    start = m.city.office.mix.copy()
-    for _ in range(37):
-        m.step()
-    assert not np.allclose(m.city.office.mix, start)
-    assert m.city.office.mix.sum() == pytest.approx(1.0)
-    fixed = MSMEModel(rng=5, n_firms=6000, burn_in_months=240)
-    for _ in range(37):
-        fixed.step()
-    assert np.allclose(fixed.city.office.mix, start)
+def test_monitoring_and_evaluation_moves_the_mix_toward_graduations_per_rupiah():
+    m = MSMEModel(rng=5, monitoring_evaluation=True, me_learning_rate=0.5, **KW)
+    office = m.city.office
+    start = office.mix.copy()
+    office.year_spent[:] = [4e8, 1e8, 1e8, 1e8]
+    office.year_grads[:] = [2, 0, 3, 0]  # market access: 3 per 1e8; equipment: 0.5 per 1e8
+    office._new_fiscal_year(13)
+    score = np.array([2 / 4e8, 0, 3 / 1e8, 0])
+    assert office.mix == pytest.approx(0.5 * start + 0.5 * score / score.sum())
+    assert office.mix.sum() == pytest.approx(1.0) and office.budget_left == office.budget
+    off = MSMEModel(rng=5, **KW).city.office
+    off.year_spent[:] = office.year_spent
+    off.year_grads[:] = [2, 0, 3, 0]
+    off._new_fiscal_year(13)
+    assert np.allclose(off.mix, start)  # without M&E the mix stays
+
+
+def test_graduations_are_credited_to_the_last_instrument():
+    m = MSMEModel(rng=5, monitoring_evaluation=True, **KW)
+    t, office = m.city.firms, m.city.office
+    rows = np.array([0, 1, 2])
+    t["times_served"][rows] = [1, 1, 0]
+    t["served_month"][rows] = [0, -30, 0]
+    t["last_instrument"][rows] = [2, 1, 0]
+    office.year_grads[:] = 0
+    office.credit_graduations(m.city, rows)
+    assert office.year_grads.tolist() == [0, 0, 1, 0]  # served too long ago, or never: no credit
 
 
 def test_office_outcomes_are_reported():
