@@ -1,8 +1,10 @@
 """The same firm rules written the usual mesa way: each agent's step() in Python.
 
 Only for benchmarking against ``sim.model.MSMEModel``; it shares the parameters and the rule
-functions' arithmetic (scalar versions), not the code path. Entrants are new agents; exiting
-firms call ``agent.remove()``.
+functions' arithmetic (scalar versions), not the code path: production, the city and export
+markets, finance with loan instalments, quality, the fading of services' effects, exit and entry.
+It has no office (the array model's office work is extra work on its side of the comparison).
+Entrants are new agents; exiting firms call ``agent.remove()``.
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ class Firm(mesa.Agent):
         self.capital = p.entrant_capital_median * math.exp(p.entrant_capital_sd * r.standard_normal())
         self.log_quality = p.entrant_quality_sd * r.standard_normal()
         self.access = min(max(r.beta(p.access_alpha, p.access_beta), 1e-3), 1.0)
+        self.access_base = self.access
+        self.access_boost = 0.0
+        self.training = 0.0
+        self.loan_balance = 0.0
+        self.loan_payment = 0.0
+        self.loan_months_left = 0
         self.entry_month = month
         self.history = [0.0] * 12
         self.sales = 0.0
@@ -34,7 +42,8 @@ class Firm(mesa.Agent):
                  + math.log(p.output_at_ref) - 0.5 * p.shock_sd**2 + p.shock_sd * r.standard_normal())
         self.cap = math.exp(log_y)
         scale = p.scale_weight if self.growth else p.scale_weight_subsistence
-        self.weight = math.exp(p.quality_weight * self.log_quality + p.access_weight * math.log(self.access)
+        self.weight = math.exp(p.quality_weight * (self.log_quality + self.training)
+                               + p.access_weight * math.log(self.access)
                                + scale * math.log(self.cap / p.output_at_ref))
 
     def sell_and_finance(self):
@@ -46,11 +55,18 @@ class Firm(mesa.Agent):
         self.sales = dom + exp
         self.history[m.steps % 12] = self.sales
         prof = p.margin * self.sales - p.fixed_cost
+        if self.loan_months_left > 0:  # loan instalments (none unless the office arranged a loan)
+            prof -= self.loan_payment
+            self.loan_balance = self.loan_balance * (1 + p.loan_rate / 12) - self.loan_payment
+            self.loan_months_left -= 1
         rate = p.reinvest_growth if self.growth else p.reinvest_subsistence
         if self.sales / self.cap < p.invest_utilisation:
             rate = 0.0
         self.capital = self.capital * (1 - p.depreciation) + (rate * prof if prof > 0 else prof)
         self.log_quality += p.quality_drift + p.quality_sd * r.standard_normal()
+        self.training *= 1 - p.training_fade  # services' effects fade
+        self.access_boost *= 1 - p.access_fade
+        self.access = self.access_base + self.access_boost
         if self.capital < p.exit_capital or r.random() < p.exit_hazard:
             self.remove()
 

@@ -76,8 +76,9 @@ class City:
         quality_draw = rng.standard_normal(n, dtype=np.float32)
         uniform = rng.random(n)
         # 2-3. produce and sell
-        cap = phases.capacity(p, t["capital"], t["ability"], log_shock)
-        weight = phases.demand_weight(p, cap, t["log_quality"] + t["training"], t["access"],
+        log_cap = phases.log_capacity(p, t["capital"], t["ability"], log_shock)
+        cap = np.exp(log_cap)
+        weight = phases.demand_weight(p, log_cap, t["log_quality"] + t["training"], t["access"],
                                       t["growth_oriented"])
         sold = phases.market(p, cap, weight, t["access"], self.city_demand())
         sales = sold.domestic + sold.export

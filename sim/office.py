@@ -94,33 +94,35 @@ class Office:
 
     def _pipeline(self, city, cap: float) -> None:
         p, t = self.p, city.firms
-        n = t.n
-        u = self.rng.random(n)
+        u = self.rng.random(t.n)
         aware, registered, queued = t["aware"], t["registered"], t["queued"]
-        district = t["district"]
-        code = district.astype(np.intp)
+        # the aware share of each sub-district drives word of mouth
+        code = t["district"].astype(np.intp)
         code *= 2
         code += aware
         counts = np.bincount(code, minlength=2 * p.n_districts).reshape(p.n_districts, 2)
         firms_in = counts.sum(axis=1)
         share = np.divide(counts[:, 1], firms_in, out=np.zeros(p.n_districts), where=firms_in > 0)
-        hazard = share[district]
-        hazard *= p.word_of_mouth
         reach = 1.0 + p.data_outreach_gain * self.data_integration  # contacts from the database
-        hazard += self.outreach * cap * self.coordination * reach
-        hears = ~aware & (u < hazard)
-        clarity = self.service_clarity
+        outreach = self.outreach * cap * self.coordination * reach
         register_rate = p.register_rate * (1.0 + p.data_registration_gain * self.data_integration)
-        registers = aware & ~registered & (u < register_rate)
-        gives_up = queued & (u < p.queue_dropout)
-        eligible = registered & ~queued & ((t["times_served"] == 0)
-                                           | (city.month - t["served_month"] >= p.reapply_months))
-        applies = eligible & (u < p.apply_rate * clarity)
-        aware |= hears
-        registered |= registers
-        queued &= ~gives_up
-        queued |= applies
-        t["apply_month"][applies] = city.month
+        apply_rate = p.apply_rate * self.service_clarity
+        # only firms whose draw is below the largest rate can change state: work on those
+        top = max(outreach + p.word_of_mouth * share.max(), register_rate, apply_rate, p.queue_dropout)
+        rows = np.flatnonzero(u < top)
+        u = u[rows]
+        was_aware, was_registered, was_queued = aware[rows], registered[rows], queued[rows]
+        hazard = outreach + p.word_of_mouth * share[t["district"][rows]]
+        hears = ~was_aware & (u < hazard)
+        registers = was_aware & ~was_registered & (u < register_rate)
+        gives_up = was_queued & (u < p.queue_dropout)
+        recent = (t["times_served"][rows] > 0) & (city.month - t["served_month"][rows] < p.reapply_months)
+        applies = was_registered & ~was_queued & ~recent & (u < apply_rate)
+        aware[rows[hears]] = True
+        registered[rows[registers]] = True
+        queued[rows[gives_up]] = False
+        queued[rows[applies]] = True
+        t["apply_month"][rows[applies]] = city.month
 
     def _serve(self, city, cap: float) -> None:
         t, month = city.firms, city.month

@@ -12,8 +12,8 @@ import numpy as np
 from .params import Parameters
 
 
-def capacity(p: Parameters, capital, ability, log_shock):
-    """Output capacity (Rp/month): output_at_ref * ability * shock * (K / capital_ref)^alpha.
+def log_capacity(p: Parameters, capital, ability, log_shock):
+    """Log of output capacity (Rp/month): output_at_ref * ability * shock * (K / capital_ref)^alpha.
 
     ``log_shock`` is a standard-normal draw per firm; the shock is lognormal with mean one.
     """
@@ -21,14 +21,20 @@ def capacity(p: Parameters, capital, ability, log_shock):
              + np.log(ability)
              + (np.log(p.output_at_ref) - 0.5 * p.shock_sd**2))
     log_y += p.shock_sd * log_shock
-    return np.exp(log_y)
+    return log_y
 
 
-def demand_weight(p: Parameters, cap, log_quality, access, growth_oriented):
+def capacity(p: Parameters, capital, ability, log_shock):
+    """Output capacity (Rp/month); see ``log_capacity``."""
+    return np.exp(log_capacity(p, capital, ability, log_shock))
+
+
+def demand_weight(p: Parameters, log_cap, log_quality, access, growth_oriented):
     """A firm's pull on demand: quality^wq * access^wa * (capacity / output_at_ref)^ws, where ws is
-    scale_weight for growth-oriented firms and scale_weight_subsistence for subsistence firms."""
+    scale_weight for growth-oriented firms and scale_weight_subsistence for subsistence firms.
+    Takes the log of capacity."""
     ws = np.where(growth_oriented, p.scale_weight, p.scale_weight_subsistence)
-    ws *= np.log(cap / p.output_at_ref)
+    ws *= log_cap - np.log(p.output_at_ref)
     ws += p.quality_weight * log_quality
     ws += p.access_weight * np.log(access)
     return np.exp(ws, out=ws)
@@ -93,13 +99,18 @@ def workers(p: Parameters, annual_sales):
     return np.maximum(1.0, p.workers_at_ref * ratio**p.workers_elasticity)
 
 
+def _workers_above_one(p: Parameters, annual_sales):
+    """``workers`` for sales above the one-worker floor, by exp/log (faster than a power)."""
+    return p.workers_at_ref * np.exp(p.workers_elasticity * np.log(annual_sales / p.workers_sales_ref))
+
+
 def total_workers(p: Parameters, annual_sales) -> float:
     """``workers(p, annual_sales).sum()``, raising to a power only where the result exceeds 1."""
     if p.workers_elasticity == 0:
         return float(annual_sales.size * max(1.0, p.workers_at_ref))
     floor = p.workers_sales_ref * (1.0 / p.workers_at_ref) ** (1.0 / p.workers_elasticity)
     above = annual_sales[annual_sales > floor]
-    return float(annual_sales.size - above.size + workers(p, above).sum())
+    return float(annual_sales.size - above.size + _workers_above_one(p, above).sum())
 
 
 def annualised_sales(sales_12m, age_months):
