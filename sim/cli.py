@@ -83,6 +83,12 @@ def _summary(result) -> str:
         f"  MSME sales (last 12 months)  Rp {sales_year / 1e12:,.2f} trillion/yr",
         f"  export share of MSME sales   {100 * year['export_share'].mean():.1f} %",
         f"  workers                      {last['workers']:,.0f}",
+    ]
+    s = result.survival
+    for age in (24, 48):
+        if age in s.index and s[age] == s[age]:
+            lines.append(f"  entrants alive after {age} months  {100 * s[age]:.0f} %")
+    lines += [
         "",
         f"  office: served                {int(after['served'].sum()):,} firms, "
         f"Rp {after['spend_total'].sum() / 1e9:,.1f} bn",
@@ -93,10 +99,6 @@ def _summary(result) -> str:
         f"  queue (mean) / wait (mean)    {after['queue_length'].mean():,.0f} firms / "
         f"{after['mean_wait'].mean():.1f} months",
     ]
-    s = result.survival
-    for age in (24, 48):
-        if age in s.index and s[age] == s[age]:
-            lines.append(f"  entrants alive after {age} months  {100 * s[age]:.0f} %")
     return "\n".join(lines)
 
 
