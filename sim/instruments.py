@@ -20,24 +20,31 @@ def unit_costs(p: Parameters) -> np.ndarray:
                      p.market_access_cost, p.credit_cost])
 
 
-def equipment_grant(p: Parameters, t: FirmTable, rows: np.ndarray) -> None:
+def service_quality(p: Parameters, capacity: float) -> float:
+    """How well a service works at institutional ``capacity``: a share of its full effect,
+    ``service_floor + (1 - service_floor) * capacity``."""
+    return p.service_floor + (1.0 - p.service_floor) * capacity
+
+
+def equipment_grant(p: Parameters, t: FirmTable, rows: np.ndarray, quality: float = 1.0) -> None:
     """In-kind equipment: adds productive capital (no leakage to household spending; Fafchamps et
-    al. 2014). Its return is whatever the firm's production and market make of it."""
-    t.cols["capital"][rows] += p.grant_size
+    al. 2014); a weaker office buys less useful equipment (``quality``). Its return is whatever the
+    firm's production and market make of it."""
+    t.cols["capital"][rows] += p.grant_size * quality
 
 
-def training(p: Parameters, t: FirmTable, rows: np.ndarray) -> None:
+def training(p: Parameters, t: FirmTable, rows: np.ndarray, quality: float = 1.0) -> None:
     """Raises quality with diminishing returns; the effect fades (training_fade, each month)."""
     n_before = t.cols["trainings"][rows]
-    t.cols["training"][rows] += p.training_effect * np.exp(-p.training_diminishing * n_before)
+    t.cols["training"][rows] += quality * p.training_effect * np.exp(-p.training_diminishing * n_before)
     t.cols["trainings"][rows] = n_before + 1
 
 
-def market_access(p: Parameters, t: FirmTable, rows: np.ndarray) -> None:
+def market_access(p: Parameters, t: FirmTable, rows: np.ndarray, quality: float = 1.0) -> None:
     """Shared market information, e-catalogue, fairs, export and registration help: closes
     access_gain of the gap to full access (it fades back) and registers the firm."""
     access = t.cols["access"]
-    gain = p.access_gain * (1.0 - access[rows])
+    gain = quality * p.access_gain * (1.0 - access[rows])
     t.cols["access_boost"][rows] += gain
     access[rows] += gain
     t.cols["registered"][rows] = True
@@ -51,11 +58,12 @@ def annuity(principal: float, annual_rate: float, months: int) -> float:
     return principal * r / (1.0 - (1.0 + r) ** -months)
 
 
-def credit(p: Parameters, t: FirmTable, rows: np.ndarray) -> np.ndarray:
+def credit(p: Parameters, t: FirmTable, rows: np.ndarray, quality: float = 1.0) -> np.ndarray:
     """A KUR loan, added to capital and repaid in equal instalments from the business.
 
     Banks lend only to firms without a loan outstanding and without a past default; the office's
-    facilitation cost is spent either way. Returns the rows that got a loan.
+    facilitation cost is spent either way. The loan is the bank's, so the office's capacity
+    (``quality``) does not change it. Returns the rows that got a loan.
     """
     ok = (t.cols["loan_months_left"][rows] == 0) & ~t.cols["defaulted"][rows]
     got = rows[ok]

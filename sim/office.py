@@ -140,10 +140,11 @@ class Office:
         rows, instrument = order[:k], instrument[:k]
         if k == 0:
             return
+        quality = ins.service_quality(self.p, cap)
         for i, apply in enumerate(ins.APPLY):
             mine = rows[instrument == i]
             if mine.size:
-                got = apply(self.p, t, mine)
+                got = apply(self.p, t, mine, quality)
                 if i == ins.CREDIT:
                     self.loans = len(got)
         self.spent[:] = np.bincount(instrument, weights=self.costs[instrument], minlength=len(INSTRUMENTS))

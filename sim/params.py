@@ -279,11 +279,11 @@ class Parameters:
     grant_size: float = _p(
         5.0e6, "Rp", 0.0, 1e10, "lever",
         "assumption; scale of de Mel et al. 2008 (US$100-200) and BPUM (Rp 2.4 M)",
-        "Equipment grant (in kind), added to productive capital.")
+        "Equipment grant (in kind), added to productive capital at full institutional capacity.")
     training_effect: float = _p(
         0.1, "log points of quality", 0.0, 2.0, "uncertainty",
         "assumption; small, McKenzie & Woodruff 2014 (few significant effects)",
-        "Quality gain of a firm's first training; each later one gives less.")
+        "Quality gain of a firm's first training at full capacity; each later one gives less.")
     training_diminishing: float = _p(
         0.5, "1", 0.0, 10.0, "uncertainty", "assumption",
         "The n-th training's gain is training_effect * exp(-training_diminishing * (n - 1)).")
@@ -313,6 +313,10 @@ class Parameters:
     credit_cost: float = _p(
         3.0e6, "Rp/firm", 0.0, 1e10, "lever", "assumption (facilitation, appraisal, monitoring)",
         "Office cost of facilitating one loan.")
+    service_floor: float = _p(
+        0.5, "share", 0.0, 1.0, "uncertainty", "assumption",
+        "Share of a service's full effect delivered by an office at institutional capacity 0 "
+        "(capacity 1 delivers all of it); equipment, training and market access.")
     grant_overhead: float = _p(
         0.1, "share", 0.0, 5.0, "lever", "assumption",
         "Procurement and delivery cost of an equipment grant, as a share of its value.")

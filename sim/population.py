@@ -32,7 +32,7 @@ from . import phases
 from .params import BURN_IN_IRRELEVANT, Parameters, levers
 from .state import COLUMNS, FirmTable
 
-MODEL_VERSION = "3"
+MODEL_VERSION = "4"
 """Bump whenever a rule of the firm model changes, so cached burn-ins are not reused."""
 
 

@@ -100,3 +100,14 @@ def test_grant_returns_near_de_mel_and_low_with_idle_capacity():
     idle = util < 0.5
     assert idle.sum() >= 20
     assert ret[idle].mean() < 0.5 * ret[util >= 0.95].mean()
+
+
+def test_institutional_capacity_scales_how_well_services_work():
+    assert ins.service_quality(P, 1.0) == 1.0
+    assert ins.service_quality(P, 0.0) == P.service_floor
+    t = _table()
+    q = ins.service_quality(P, 0.6)
+    ins.equipment_grant(P, t, np.array([0]), q)
+    ins.training(P, t, np.array([1]), q)
+    assert t["capital"][0] == pytest.approx(10e6 + q * P.grant_size)
+    assert t["training"][1] == pytest.approx(q * P.training_effect)
