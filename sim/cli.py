@@ -1,4 +1,4 @@
-"""Command line: ``msme-sim run``, ``scenarios``, ``check`` and ``params``.
+"""Command line: ``msme-sim run``, ``sweep``, ``export``, ``scenarios``, ``check`` and ``params``.
 
 User errors (bad parameter values, unknown names) print one clear message and exit with status 2,
 without a traceback and before any work starts.
@@ -17,6 +17,7 @@ from pathlib import Path
 
 from .params import ParameterError, parameter_table
 from .scenario import ScenarioError, list_scenarios, load
+from .store import StoreError
 
 EXIT_USER_ERROR = 2
 
@@ -147,6 +148,90 @@ def cmd_run(args) -> int:
     return 0
 
 
+def _executor(args):
+    """A local process pool, a Dask cluster, or (``--workers 0``) this process; and how many runs
+    to keep in flight."""
+    import concurrent.futures as cf
+    import multiprocessing
+    import os
+
+    from .sweep import SerialExecutor
+    if args.scheduler:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise UserError("--scheduler needs Dask: pip install 'msme-sim[cluster]'") from None
+        try:
+            client = Client(args.scheduler, timeout="20s")
+        except OSError as err:
+            raise UserError(f"--scheduler {args.scheduler}: cannot reach the scheduler ({err})") from None
+        threads = sum(client.nthreads().values()) or 1
+        return client.get_executor(pure=False), 2 * threads, client.close
+    workers = os.cpu_count() or 1 if args.workers is None else args.workers
+    if workers < 0:
+        raise UserError(f"--workers {workers}: give 0 (this process) or more")
+    if workers == 0:
+        return SerialExecutor(), 1, lambda: None
+    pool = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    return pool, 2 * workers, lambda: pool.shutdown(cancel_futures=True)
+
+
+def cmd_sweep(args) -> int:
+    from . import analysis, store
+    from .experiment import load_study
+    from .population import stationary_population
+    from .sweep import Progress, sweep
+
+    study = load_study(args.experiment)  # the whole design is validated before any run
+    out = Path(args.out) if args.out else Path("results") / study.name
+    db = store.Store(out, study.fingerprint(), str(args.experiment))
+    runs = study.runs()
+    print(f"msme-sim sweep {study.name}: {len(study.scenarios)} scenarios x {len(study.points)} "
+          f"design points x {study.replicates} seeds = {len(runs)} runs -> {db.path}")
+    executor, in_flight, close = _executor(args)
+    try:
+        # burn in once here, so workers on this machine find the cache warm
+        seen = set()
+        for spec in runs:
+            key = id(spec.params)
+            if key not in seen:
+                seen.add(key)
+                stationary_population(spec.params)
+        report = sweep(study, db, executor, in_flight=in_flight, retry_failed=args.retry_failed,
+                       progress=Progress(len(runs) - len(db.finished()), quiet=args.quiet))
+    except KeyboardInterrupt:
+        print("\n  interrupted: finished runs are stored; run the same command again to resume",
+              file=sys.stderr)
+        return 130
+    finally:
+        close()
+        db.close()
+    print(f"  {report.done} runs done, {report.failed} failed, {report.skipped} already stored, "
+          f"in {report.seconds:.1f} s")
+    tables = store.load(out)
+    print()
+    print(analysis.report(tables))
+    failed = tables["runs"][tables["runs"]["status"] == "failed"]
+    if len(failed):
+        print(f"\n  {len(failed)} runs failed, e.g. run {failed['run_id'].iloc[0]} "
+              f"({failed['scenario'].iloc[0]}, seed {failed['seed'].iloc[0]}): {failed['error'].iloc[0]}")
+        print("  tracebacks are in the runs table; rerun with --retry-failed after a fix")
+        return 1
+    return 0
+
+
+def cmd_export(args) -> int:
+    from . import store
+    if args.format == "parquet":
+        try:
+            import pyarrow  # noqa: F401
+        except ImportError:
+            raise UserError("--format parquet needs pyarrow: pip install 'msme-sim[parquet]'") from None
+    for path in store.export(args.folder, args.format):
+        print(f"  wrote {path}")
+    return 0
+
+
 def cmd_scenarios(args) -> int:
     scenarios = list_scenarios()
     if not scenarios:
@@ -189,6 +274,20 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="results", help="where to write (default results/)")
     r.add_argument("--no-cache", action="store_true", help="redo the burn-in instead of reusing it")
     r.set_defaults(func=cmd_run)
+    w = sub.add_parser("sweep", help="run a study (experiments/*.toml) into a resumable result store")
+    w.add_argument("experiment", help="an experiment file, e.g. experiments/quick.toml")
+    w.add_argument("--workers", type=int, default=None,
+                   help="local worker processes (default: one per core; 0: run in this process)")
+    w.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                   help="run on a Dask cluster instead of local processes")
+    w.add_argument("--out", default=None, help="store folder (default results/NAME)")
+    w.add_argument("--retry-failed", action="store_true", help="run failed runs again")
+    w.add_argument("--quiet", action="store_true", help="no progress bar")
+    w.set_defaults(func=cmd_sweep)
+    x = sub.add_parser("export", help="write a study's tables as CSV or Parquet")
+    x.add_argument("folder", help="the study's folder, e.g. results/quick")
+    x.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    x.set_defaults(func=cmd_export)
     s = sub.add_parser("scenarios", help="list the scenarios with their descriptions")
     s.set_defaults(func=cmd_scenarios)
     c = sub.add_parser("check", help="validate a scenario file without running it")
@@ -205,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (UserError, ParameterError, ScenarioError) as err:
+    except (UserError, ParameterError, ScenarioError, StoreError) as err:
         print(f"msme-sim: error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
 
