@@ -87,7 +87,7 @@ def _fmt(name: str, v: float) -> str:
     return "   n/a" if not np.isfinite(v) else fmt.format(v * scale)
 
 
-def report(tables: dict[str, pd.DataFrame], outcomes=("graduations", "small_medium_end",
+def report(tables: dict[str, pd.DataFrame], outcomes=("graduations", "grad_assisted", "small_medium_end",
                                                       "sales_last_year", "served",
                                                       "registered_end")) -> str:
     """A plain-text summary: each scenario's headline outcomes with 95 % intervals across seeds,
