@@ -4,8 +4,8 @@ Tables:
 - ``meta``: the study's fingerprint (a hash of everything that determines its results), file,
   creation time, package version;
 - ``runs``: one row per finished run: run id, scenario, design point and its factor values, replicate,
-  seed, status (``done`` or ``failed``), error and traceback, start, end, duration, package
-  version, git commit, study fingerprint;
+  seed, every parameter value and the scenario's events (JSON), status (``done`` or ``failed``),
+  error and traceback, start, end, duration, package version, git commit, study fingerprint;
 - ``monthly``: the outcome table of every done run, keyed by (run_id, month);
 - ``snapshots``: firm-level tables at the months the study asked for, keyed by (run_id, month, firm_id).
 
@@ -27,9 +27,13 @@ import pandas as pd
 
 from . import __version__
 
-RUN_COLUMNS = ("run_id", "scenario", "point", "replicate", "seed", "factors", "status", "error",
-               "traceback", "started", "finished", "duration", "version", "git_commit",
-               "study_fingerprint")
+RUN_COLUMNS = ("run_id", "scenario", "point", "replicate", "seed", "factors", "parameters", "events",
+               "status", "error", "traceback", "started", "finished", "duration", "version",
+               "git_commit", "study_fingerprint")
+
+
+SCHEMA = "2"
+"""Bump when the tables change; a store of another schema is refused, not silently mixed."""
 
 
 class StoreError(RuntimeError):
@@ -84,14 +88,21 @@ class Store:
             self.con.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
             self.con.execute(
                 "CREATE TABLE IF NOT EXISTS runs (run_id INTEGER PRIMARY KEY, scenario TEXT, "
-                "point INTEGER, replicate INTEGER, seed INTEGER, factors TEXT, status TEXT, "
+                "point INTEGER, replicate INTEGER, seed INTEGER, factors TEXT, parameters TEXT, "
+                "events TEXT, status TEXT, "
                 "error TEXT, traceback TEXT, started REAL, finished REAL, duration REAL, "
                 "version TEXT, git_commit TEXT, study_fingerprint TEXT)")
             row = self.con.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()
+            schema = self.con.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
             if row is None:
                 self.con.executemany("INSERT INTO meta VALUES (?, ?)", [
-                    ("fingerprint", fingerprint), ("study_file", study_file),
+                    ("fingerprint", fingerprint), ("study_file", study_file), ("schema", SCHEMA),
                     ("created", time.strftime("%Y-%m-%dT%H:%M:%S")), ("version", __version__)])
+        if row is not None and (schema is None or schema[0] != SCHEMA):
+            self.close()
+            raise StoreError(f"{self.path} was written by another version of msme-sim (store schema "
+                             f"{schema[0] if schema else '1'}, this version writes {SCHEMA}); use "
+                             "another --out, or move the old store away")
         if row is not None and row[0] != fingerprint:
             made_from = self.con.execute("SELECT value FROM meta WHERE key='study_file'").fetchone()[0]
             self.close()
@@ -116,8 +127,11 @@ class Store:
     # -- writing -------------------------------------------------------------------------------------
     def write(self, spec, outcome: dict) -> None:
         """Record one finished run (done or failed) and its tables, in one transaction."""
+        events = [{"type": e.type, **{k: v for k, v in e.values.items() if not k.startswith("_")}}
+                  for e in spec.events]
         row = (spec.run_id, spec.scenario, spec.point, spec.replicate, spec.seed,
-               json.dumps(spec.factors, sort_keys=True), outcome["status"], outcome.get("error"),
+               json.dumps(spec.factors, sort_keys=True), json.dumps(spec.params.to_dict()),
+               json.dumps(events), outcome["status"], outcome.get("error"),
                outcome.get("traceback"), outcome["started"], outcome["finished"],
                outcome["finished"] - outcome["started"], __version__, self.commit, self.fingerprint)
         with self.con:

@@ -96,6 +96,9 @@ def test_a_failing_run_is_recorded_and_the_others_kept_then_retried(tmp_path):
     bad = runs[runs["status"] == "failed"].iloc[0]
     assert bad["scenario"] == "opd_merger" and bad["replicate"] == 1
     assert "deliberate failure" in bad["error"] and bad["seed"] == replicate_seeds(7, 3)[1]
+    import json
+    assert json.loads(bad["parameters"])["n_firms"] == 1200
+    assert json.loads(bad["events"])[0]["type"] == "opd_merger"
     full = store.load(tmp_path / "s")["runs"]
     assert "RuntimeError" in full[full["status"] == "failed"]["traceback"].iloc[0]
     assert monthly["run_id"].nunique() == 5
@@ -250,3 +253,12 @@ def test_sweep_cli_prints_intervals_and_fails_nonzero_only_on_failures(tmp_path)
     assert r.returncode == 0, r.stderr
     assert "95 % interval" in r.stdout and "difference from baseline" in r.stdout
     assert "6 runs done, 0 failed" in r.stdout
+
+
+def test_a_store_of_another_schema_is_refused(tmp_path):
+    study = _study(tmp_path)
+    Store(tmp_path / "s", study.fingerprint(), str(study.path)).close()
+    with sqlite3.connect(tmp_path / "s" / "results.sqlite") as con:
+        con.execute("UPDATE meta SET value='1' WHERE key='schema'")
+    with pytest.raises(StoreError, match="another version of msme-sim"):
+        Store(tmp_path / "s", study.fingerprint(), str(study.path))
