@@ -167,7 +167,7 @@ def _executor(args):
             raise UserError(f"--scheduler {args.scheduler}: cannot reach the scheduler ({err})") from None
         threads = sum(client.nthreads().values()) or 1
         return client.get_executor(pure=False), 2 * threads, client.close
-    workers = os.cpu_count() or 1 if args.workers is None else args.workers
+    workers = (os.cpu_count() or 1) if args.workers is None else args.workers
     if workers < 0:
         raise UserError(f"--workers {workers}: give 0 (this process) or more")
     if workers == 0:

@@ -262,3 +262,19 @@ def test_a_store_of_another_schema_is_refused(tmp_path):
         con.execute("UPDATE meta SET value='1' WHERE key='schema'")
     with pytest.raises(StoreError, match="another version of msme-sim"):
         Store(tmp_path / "s", study.fingerprint(), str(study.path))
+
+
+@pytest.mark.parametrize("workers,kind,in_flight", [(0, SerialExecutor, 1),
+                                                    (1, cf.ProcessPoolExecutor, 2),
+                                                    (2, cf.ProcessPoolExecutor, 4)])
+def test_workers_option_chooses_the_executor(workers, kind, in_flight):
+    import argparse
+
+    from sim.cli import _executor
+    executor, flight, close = _executor(argparse.Namespace(scheduler=None, workers=workers))
+    try:
+        assert isinstance(executor, kind) and flight == in_flight
+        if workers:
+            assert executor._max_workers == workers
+    finally:
+        close()
