@@ -190,8 +190,8 @@ class Office:
         Capital binds when the firm used at least ``invest_utilisation`` of its capacity last
         month (equipment grant); otherwise demand binds, and the office gives training or market
         access, whichever raises the firm's pull on demand more. The office misreads a firm with
-        probability diagnosis_error * (1 - data_integration) * (1 - coordination / 2) and then
-        gives one of the other two instruments at random.
+        probability diagnosis_error * (1 - data_integration) * (1 - w * coordination), with
+        w = diagnosis_coordination_weight, and then gives one of the other two instruments at random.
         """
         p, t = self.p, city.firms
         capital_bound = t["utilisation"][rows] >= p.invest_utilisation
@@ -201,7 +201,8 @@ class Office:
         gain_access = p.access_weight * np.log1p(p.access_gain * (1.0 - access) / access)
         need = np.where(capital_bound, ins.EQUIPMENT,
                         np.where(gain_quality >= gain_access, ins.TRAINING, ins.MARKET_ACCESS))
-        error = p.diagnosis_error * (1.0 - self.data_integration) * (1.0 - self.coordination / 2)
+        error = (p.diagnosis_error * (1.0 - self.data_integration)
+                 * (1.0 - p.diagnosis_coordination_weight * self.coordination))
         draws = self.rng.random((2, rows.size))
         wrong = draws[0] < error
         others = np.array([[ins.TRAINING, ins.MARKET_ACCESS], [ins.EQUIPMENT, ins.MARKET_ACCESS],
@@ -246,6 +247,6 @@ class Office:
         """Credit this month's upward class moves of served firms to their last instrument."""
         t = city.firms
         rows = moved_up[(t["times_served"][moved_up] > 0)
-                        & (city.month - t["served_month"][moved_up] <= 24)]
+                        & (city.month - t["served_month"][moved_up] <= self.p.me_credit_months)]
         if rows.size:
             self.year_grads += np.bincount(t["last_instrument"][rows], minlength=len(INSTRUMENTS))

@@ -267,10 +267,18 @@ class Parameters:
     me_learning_rate: float = _p(
         0.5, "share", 0.0, 1.0, "lever", "assumption",
         "How far each year's monitoring moves the mix toward the best-scoring instruments.")
+    me_credit_months: int = _p(
+        24, "months", 1, 120, "lever", "assumption (training effects fade within ~2 years)",
+        "Monitoring credits a graduation to a firm's last instrument if it was served this recently.",
+        integer=True)
     diagnosis_error: float = _p(
         0.6, "probability", 0.0, 1.0, "uncertainty", "assumption",
         "Chance the office misreads a firm's binding constraint with no data integration and no "
-        "coordination (falls with both).")
+        "coordination: diagnosis_error * (1 - data_integration) * (1 - w * coordination).")
+    diagnosis_coordination_weight: float = _p(
+        0.5, "share", 0.0, 1.0, "uncertainty", "assumption",
+        "How much full coordination with sub-districts cuts diagnosis errors (the rest depends on "
+        "data integration).")
     potential_noise: float = _p(
         1.0, "log points", 0.0, 5.0, "uncertainty", "assumption",
         "Error in the office's view of a firm's potential, with no data integration.")
