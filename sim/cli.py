@@ -179,8 +179,8 @@ def _executor(args):
 def cmd_sweep(args) -> int:
     from . import analysis, store
     from .experiment import load_study
-    from .population import stationary_population
-    from .sweep import Progress, sweep
+    from .population import burn_in_key
+    from .sweep import Progress, sweep, warm
 
     study = load_study(args.experiment)  # the whole design is validated before any run
     out = Path(args.out) if args.out else Path("results") / study.name
@@ -190,13 +190,10 @@ def cmd_sweep(args) -> int:
           f"design points x {study.replicates} seeds = {len(runs)} runs -> {db.path}")
     executor, in_flight, close = _executor(args)
     try:
-        # burn in once here, so workers on this machine find the cache warm
-        seen = set()
-        for spec in runs:
-            key = id(spec.params)
-            if key not in seen:
-                seen.add(key)
-                stationary_population(spec.params)
+        # burn in once per distinct starting city, in parallel on the executor, before the runs
+        cities = {burn_in_key(spec.params): spec.params for spec in runs}
+        for future in [executor.submit(warm, p) for p in cities.values()]:
+            future.result()
         report = sweep(study, db, executor, in_flight=in_flight, retry_failed=args.retry_failed,
                        progress=Progress(len(runs) - len(db.finished()), quiet=args.quiet))
     except KeyboardInterrupt:

@@ -33,6 +33,14 @@ def execute(spec: RunSpec) -> dict:
                     error=f"{type(err).__name__}: {err}", traceback=traceback.format_exc())
 
 
+def warm(params) -> str:
+    """Make sure the burn-in for ``params`` is in this machine's cache; returns its key (the
+    population itself stays in the worker)."""
+    from .population import burn_in_key, stationary_population
+    stationary_population(params)
+    return burn_in_key(params)
+
+
 class SerialExecutor(cf.Executor):
     """Runs each submission at once, in this process (for tests and debugging)."""
 
