@@ -98,9 +98,12 @@ def run(params: Parameters | None = None, *, seed: int | None = None, months: in
 
 def run_scenario(scenario, *, seed: int | None = None, months: int | None = None, **kw) -> RunResult:
     """Run a ``sim.scenario.Scenario`` (or a scenario name or path) over its horizon."""
-    from .scenario import load
-    sc = load(scenario, years=None if months is None else -(-months // 12)) \
-        if not hasattr(scenario, "params") else scenario
+    from .scenario import Scenario, load
+    if isinstance(scenario, Scenario):
+        sc = scenario
+    else:
+        years = None if months is None else -(-months // 12)  # the horizon events must fit in
+        sc = load(scenario, years=years)
     months = sc.years * 12 if months is None else months
     result = run(sc.params, seed=seed, months=months, events=sc.events, **kw)
     result.scenario = sc.name

@@ -245,34 +245,29 @@ class _Lines:
     """Finds the line of a key in the file's text (TOML parsers do not report key positions)."""
 
     def __init__(self, text: str):
-        self.lines = text.splitlines()
+        self.lines = [ln.strip() for ln in text.splitlines()]
 
-    def _section_ranges(self, header_re: str):
-        starts = [i for i, ln in enumerate(self.lines) if re.match(header_re, ln.strip())]
-        return starts
+    def _headers(self, header: str) -> list[int]:
+        return [i for i, ln in enumerate(self.lines) if ln == header]
 
     def find(self, key: str, *, table: str | None = None, event: int | None = None) -> int | None:
-        start, stop = 0, len(self.lines)
-        if table is not None:
-            heads = self._section_ranges(rf"^\[{re.escape(table)}\]$")
-            if not heads:
+        """1-based line of ``key = ...`` at the top level, in ``[table]``, or in the ``event``-th
+        ``[[events]]`` table (None when it cannot be found)."""
+        start = 0
+        if table is not None or event is not None:
+            heads = self._headers(f"[{table}]") if table is not None else self._headers("[[events]]")
+            index = 0 if table is not None else event
+            if index >= len(heads):
                 return None
-            start = heads[0] + 1
-        elif event is not None:
-            heads = self._section_ranges(r"^\[\[events\]\]$")
-            if event >= len(heads):
+            start = heads[index] + 1
+        pattern = re.compile(rf"^{re.escape(key)}\s*=")
+        for i in range(start, len(self.lines)):
+            if self.lines[i].startswith("["):  # the next table: the key is not in this one
                 return None
-            start = heads[event] + 1
-        for i in range(start, stop):
-            s = self.lines[i].strip()
-            if i > start - 1 and s.startswith("[") and (table is not None or event is not None):
-                break
-            if table is None and event is None and s.startswith("["):
-                break
-            if re.match(rf"^{re.escape(key)}\s*=", s):
+            if pattern.match(self.lines[i]):
                 return i + 1
         return None
 
     def find_event(self, event: int) -> int | None:
-        heads = self._section_ranges(r"^\[\[events\]\]$")
+        heads = self._headers("[[events]]")
         return heads[event] + 1 if event < len(heads) else None

@@ -147,3 +147,13 @@ def test_cli_runs_a_scenario_file(tmp_path):
     assert "msme-sim run mine" in r.stdout and "office: served" in r.stdout
     (run_dir,) = (tmp_path / "out").iterdir()
     assert run_dir.name.startswith("mine-s3-")
+
+
+def test_run_scenario_by_name_fires_its_events():
+    from sim.run import run_scenario
+    r = run_scenario("opd_merger", seed=2, months=40, n_firms=1500, burn_in_months=120)
+    cap = r.monthly.set_index("month")["office_capacity"]
+    assert r.scenario == "opd_merger" and cap.loc[30] == cap.loc[1] and cap.loc[31] < cap.loc[30]
+    assert r.metadata()["events"][0]["type"] == "opd_merger"
+    with pytest.raises(ScenarioError, match="after the horizon"):
+        run_scenario("opd_merger", seed=2, months=12)
