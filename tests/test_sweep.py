@@ -278,3 +278,17 @@ def test_workers_option_chooses_the_executor(workers, kind, in_flight):
             assert executor._max_workers == workers
     finally:
         close()
+
+
+def test_cli_exits_1_while_failures_are_stored_and_retry_failed_clears_them(tmp_path):
+    study = _study(tmp_path)
+    _sweep(study, tmp_path / "s", SerialExecutor(), run_fn=flaky)  # one run fails
+    cmd = [sys.executable, "-m", "sim.cli", "sweep", str(study.path), "--out", str(tmp_path / "s"),
+           "--workers", "0", "--quiet"]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    assert r.returncode == 1, r.stderr
+    assert "1 runs failed" in r.stdout and "deliberate failure" in r.stdout
+    assert "0 runs done, 0 failed, 6 already stored" in r.stdout
+    r = subprocess.run([*cmd, "--retry-failed"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "1 runs done, 0 failed, 5 already stored" in r.stdout
