@@ -1,4 +1,9 @@
 import pytest
+from hypothesis import settings
+
+# property-based tests draw the same examples on every run: a test must not pass or fail by luck
+settings.register_profile("deterministic", derandomize=True, deadline=None)
+settings.load_profile("deterministic")
 
 
 @pytest.fixture(autouse=True, scope="session")
