@@ -24,9 +24,10 @@ def _latest(name: str, model: MSMEModel):
 
 
 def resolve_seed(rng) -> int:
-    """A run's seed: the integer given, or a fresh one from OS entropy (recorded either way)."""
+    """A run's seed: the integer given, or a fresh 63-bit one from OS entropy (recorded either way;
+    63 bits fit every store and spreadsheet)."""
     if rng is None:
-        return int(np.random.SeedSequence().entropy)
+        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
         return int(rng)
     raise ParameterError(f"rng = {rng!r}: pass a non-negative integer seed (or None for a fresh one)")
