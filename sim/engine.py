@@ -43,7 +43,6 @@ class City:
         self.office = Office(params, rng.spawn(1)[0]) if params.office else None
         self.demand_shocks: list[Callable[[int], float]] = []  # month -> demand multiplier
         self.defaults = 0
-        self.price_index = float("nan")
         self.recorder = MonthRecorder(self) if record else None
         t = table
         age = self.age()
@@ -82,7 +81,6 @@ class City:
                                       t["growth_oriented"])
         sold = phases.market(p, cap, weight, t["access"], self.city_demand())
         sales = sold.domestic + sold.export
-        self.price_index = sold.city_price_index
         # 4. book the month's sales
         slot = (self.month - 1) % HISTORY
         hist = t["sales_history"]

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .params import Parameters, levers
+from .params import levers
 
 
 @dataclass(frozen=True)
@@ -138,8 +138,3 @@ def _policy_switch(city, v) -> None:
     city.p = city.p.replace(**v["set"])
     if city.office is not None:
         city.office.set_levers(city.p, v["set"])
-
-
-def check_switch(current: Parameters, changes: dict) -> None:
-    """Raise ParameterError if applying ``changes`` gives invalid parameters (e.g. a mix not summing to 1)."""
-    current.replace(**changes)

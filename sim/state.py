@@ -111,6 +111,3 @@ class FirmTable:
                 arr[holes] = arr[movers]
             self.row_of[self.cols["firm_id"][holes]] = holes
         self.n = keep_n
-
-    def nbytes(self) -> int:
-        return sum(a.nbytes for a in self.cols.values()) + self.row_of.nbytes
