@@ -6,6 +6,8 @@ Reads only the store (``sim.store.load``), never a sweep's memory.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -95,8 +97,17 @@ def report(tables: dict[str, pd.DataFrame], outcomes=("graduations", "grad_assis
     if "monthly" not in tables or tables["monthly"].empty:
         return "  no finished runs to summarise"
     per_run = headlines(tables["monthly"])
-    reference = tables["runs"].sort_values("run_id")["scenario"].iloc[0]
+    runs = tables["runs"].sort_values("run_id")
+    reference = runs["scenario"].iloc[0]
+    several_points = per_run["point"].nunique() > 1
     lines = []
+    if several_points:
+        lines.append("  design points")
+        for point, factors in runs.drop_duplicates("point")[["point", "factors"]].itertuples(index=False):
+            values = ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}"
+                               for k, v in json.loads(factors).items())
+            lines.append(f"    #{point}: {values}")
+        lines.append("")
     for title, table in (("mean [95 % interval] across seeds", scenario_table(per_run)),
                          (f"difference from {reference}, same seeds (paired)",
                           paired_differences(per_run, reference))):
@@ -106,7 +117,7 @@ def report(tables: dict[str, pd.DataFrame], outcomes=("graduations", "grad_assis
         for name in outcomes:
             lines.append(f"    {HEADLINES[name][0]}")
             for _, r in table[table["outcome"] == name].iterrows():
-                label = r["scenario"] if per_run["point"].nunique() == 1 else f"{r['scenario']} #{r['point']}"
+                label = f"{r['scenario']} #{r['point']}" if several_points else r["scenario"]
                 lines.append(f"      {label:<26}{_fmt(name, r['mean']):>12}  "
                              f"[{_fmt(name, r['low'])}, {_fmt(name, r['high'])}]  n={r['n']}")
         lines.append("")

@@ -294,3 +294,25 @@ def test_cli_exits_1_while_failures_are_stored_and_retry_failed_clears_them(tmp_
     r = subprocess.run([*cmd, "--retry-failed"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert "1 runs done, 0 failed, 5 already stored" in r.stdout
+
+
+def test_interval_known_answer_and_paired_differences():
+    from sim.analysis import interval, paired_differences
+    mean, lo, hi = interval(np.array([1.0, 2, 3, 4, 5]))
+    assert mean == 3 and hi - mean == pytest.approx(2.7764451 * np.sqrt(2.5) / np.sqrt(5), rel=1e-6)
+    per_run = pd.DataFrame({"scenario": ["a"] * 3 + ["b"] * 3, "point": 0, "replicate": [0, 1, 2] * 2,
+                            **{name: [1.0, 2, 3, 2, 3, 4] for name in
+                               ("graduations", "small_medium_end", "firms_end", "sales_last_year",
+                                "export_share", "served", "grad_assisted", "registered_end")}})
+    diff = paired_differences(per_run, "a")
+    assert (diff["mean"] == 1).all() and (diff["low"] == 1).all()  # same seeds: no noise left
+
+
+def test_report_lists_design_points(tmp_path):
+    from sim import analysis
+    text = SMALL.replace('scenarios = ["baseline", "opd_merger"]', 'scenarios = ["baseline"]') + \
+        '[design]\nmethod = "points"\n[[design.points]]\nalpha = 0.75\n[[design.points]]\nalpha = 0.85\n'
+    study = _study(tmp_path, text, "pts")
+    _sweep(study, tmp_path / "s", SerialExecutor())
+    out = analysis.report(store.load(tmp_path / "s"))
+    assert "#0: alpha=0.75" in out and "#1: alpha=0.85" in out and "baseline #1" in out
