@@ -176,6 +176,12 @@ def _executor(args):
     return pool, 2 * workers, lambda: pool.shutdown(cancel_futures=True)
 
 
+def _remaining(db, total: int, retry_failed: bool) -> int:
+    """Runs this sweep will execute: all but those stored (failed ones too, unless retried)."""
+    kept = [s for s in db.finished().values() if s == "done" or not retry_failed]
+    return total - len(kept)
+
+
 def cmd_sweep(args) -> int:
     from . import analysis, store
     from .experiment import load_study
@@ -195,7 +201,7 @@ def cmd_sweep(args) -> int:
         for future in [executor.submit(warm, p) for p in cities.values()]:
             future.result()
         report = sweep(study, db, executor, in_flight=in_flight, retry_failed=args.retry_failed,
-                       progress=Progress(len(runs) - len(db.finished()), quiet=args.quiet))
+                       progress=Progress(_remaining(db, len(runs), args.retry_failed), quiet=args.quiet))
     except KeyboardInterrupt:
         print("\n  interrupted: finished runs are stored; run the same command again to resume",
               file=sys.stderr)

@@ -43,7 +43,6 @@ def demand_weight(p: Parameters, log_cap, log_quality, access, growth_oriented):
 class Sales(NamedTuple):
     domestic: np.ndarray
     export: np.ndarray
-    city_price_index: float  # Rp of demand per unit of weight (the city market's tightness)
 
 
 def market(p: Parameters, cap, weight, access, city_demand: float) -> Sales:
@@ -61,7 +60,7 @@ def market(p: Parameters, cap, weight, access, city_demand: float) -> Sales:
         price_x = p.export_demand_ratio * city_demand / w_x.sum()
         spare = cap[exporters] - domestic[exporters]
         export[exporters] = np.minimum(spare, price_x * w_x)
-    return Sales(domestic, export, price)
+    return Sales(domestic, export)
 
 
 def profit(p: Parameters, sales):

@@ -316,3 +316,15 @@ def test_report_lists_design_points(tmp_path):
     _sweep(study, tmp_path / "s", SerialExecutor())
     out = analysis.report(store.load(tmp_path / "s"))
     assert "#0: alpha=0.75" in out and "#1: alpha=0.85" in out and "baseline #1" in out
+
+
+def test_progress_counts_failed_runs_only_when_they_will_be_retried(tmp_path):
+    from sim.cli import _remaining
+    study = _study(tmp_path)
+    _sweep(study, tmp_path / "s", SerialExecutor(), run_fn=flaky)  # 5 done, 1 failed
+    db = Store(tmp_path / "s", study.fingerprint(), str(study.path))
+    try:
+        assert _remaining(db, 6, retry_failed=False) == 0
+        assert _remaining(db, 6, retry_failed=True) == 1
+    finally:
+        db.close()
