@@ -26,7 +26,9 @@ HEADLINES = {
 
 
 def headlines(monthly: pd.DataFrame) -> pd.DataFrame:
-    """One row per run: the headline outcomes computed from its monthly table."""
+    """One row per run: the headline outcomes computed from its monthly table (rows in any order,
+    e.g. several runs' ``RunResult.monthly`` concatenated)."""
+    monthly = monthly.reset_index(drop=True)
     m = monthly[monthly["month"] > 0]
     g = m.groupby("run_id")
     last = m.loc[g["month"].idxmax()].set_index("run_id")

@@ -61,11 +61,12 @@ def annuity(principal: float, annual_rate: float, months: int) -> float:
 def credit(p: Parameters, t: FirmTable, rows: np.ndarray, quality: float = 1.0) -> np.ndarray:
     """A KUR loan, added to capital and repaid in equal instalments from the business.
 
-    Banks lend only to firms without a loan outstanding and without a past default; the office's
-    facilitation cost is spent either way. The loan is the bank's, so the office's capacity
+    Banks lend only to firms without a loan outstanding; the office's facilitation cost is spent
+    either way. A borrower defaults only by closing with a balance outstanding (``City.step``), so
+    no live firm has a past default. The loan is the bank's, so the office's capacity
     (``quality``) does not change it. Returns the rows that got a loan.
     """
-    ok = (t.cols["loan_months_left"][rows] == 0) & ~t.cols["defaulted"][rows]
+    ok = t.cols["loan_months_left"][rows] == 0
     got = rows[ok]
     t.cols["capital"][got] += p.loan_size
     t.cols["loan_balance"][got] = p.loan_size

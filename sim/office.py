@@ -56,6 +56,8 @@ class Office:
         self.spent = np.zeros(len(INSTRUMENTS))
         self.served = 0
         self.served_wait = math.nan
+        self.service_match = math.nan
+        self.applications = 0
         self.loans = 0
         self.year_spent = np.zeros(len(INSTRUMENTS))
         self.year_grads = np.zeros(len(INSTRUMENTS))
@@ -77,7 +79,7 @@ class Office:
         self.capacity_now = cap = self.capacity(month)
         self.coordination += p.coordination_recovery * (self.coordination_target - self.coordination)
         self.spent[:] = 0.0
-        self.served, self.served_wait, self.loans = 0, math.nan, 0
+        self.served, self.served_wait, self.service_match, self.loans = 0, math.nan, math.nan, 0
         self._pipeline(city, cap)
         self._serve(city, cap)
 
@@ -123,6 +125,7 @@ class Office:
         queued[rows[gives_up]] = False
         queued[rows[applies]] = True
         t["apply_month"][rows[applies]] = city.month
+        self.applications = int(np.count_nonzero(applies))
 
     def _serve(self, city, cap: float) -> None:
         t, month = city.firms, city.month
@@ -152,6 +155,9 @@ class Office:
         self.year_spent += self.spent
         self.served = k
         self.served_wait = float((month - t["apply_month"][rows]).mean())
+        need = self.binding_constraint(city, rows)
+        matched = (instrument == need) | ((instrument == ins.CREDIT) & (need == ins.EQUIPMENT))
+        self.service_match = float(matched.mean())
         t["queued"][rows] = False
         t["times_served"][rows] += 1
         t["served_month"][rows] = month
@@ -184,14 +190,13 @@ class Office:
         draws = self.rng.random(rows.size)
         return np.minimum(np.searchsorted(cdf, draws, side="right"), len(cdf) - 1).astype(np.int8)
 
-    def diagnose(self, city, rows: np.ndarray) -> np.ndarray:
-        """Each firm's binding constraint, read with error when data are poor.
+    def binding_constraint(self, city, rows: np.ndarray) -> np.ndarray:
+        """The instrument that addresses each firm's binding constraint, as the office would see it
+        with perfect information.
 
         Capital binds when the firm used at least ``invest_utilisation`` of its capacity last
-        month (equipment grant); otherwise demand binds, and the office gives training or market
-        access, whichever raises the firm's pull on demand more. The office misreads a firm with
-        probability diagnosis_error * (1 - data_integration) * (1 - w * coordination), with
-        w = diagnosis_coordination_weight, and then gives one of the other two instruments at random.
+        month (equipment grant); otherwise demand binds, and the answer is training or market
+        access, whichever raises the firm's pull on demand more (ties: training).
         """
         p, t = self.p, city.firms
         capital_bound = t["utilisation"][rows] >= p.invest_utilisation
@@ -199,8 +204,18 @@ class Office:
             -p.training_diminishing * t["trainings"][rows])
         access = t["access"][rows]
         gain_access = p.access_weight * np.log1p(p.access_gain * (1.0 - access) / access)
-        need = np.where(capital_bound, ins.EQUIPMENT,
+        return np.where(capital_bound, ins.EQUIPMENT,
                         np.where(gain_quality >= gain_access, ins.TRAINING, ins.MARKET_ACCESS))
+
+    def diagnose(self, city, rows: np.ndarray) -> np.ndarray:
+        """Each firm's binding constraint (``binding_constraint``), read with error when data are poor.
+
+        The office misreads a firm with probability
+        diagnosis_error * (1 - data_integration) * (1 - w * coordination), with
+        w = diagnosis_coordination_weight, and then gives one of the other two instruments at random.
+        """
+        p = self.p
+        need = self.binding_constraint(city, rows)
         error = (p.diagnosis_error * (1.0 - self.data_integration)
                  * (1.0 - p.diagnosis_coordination_weight * self.coordination))
         draws = self.rng.random((2, rows.size))

@@ -181,6 +181,14 @@ def _wait(v):
 def _served(v): return int(_office(v, "served", 0))
 
 
+@outcome("applications", "firms/month")
+def _applications(v): return int(_office(v, "applications", 0))
+
+
+@outcome("service_match", "share")
+def _service_match(v): return float(_office(v, "service_match", float("nan")))
+
+
 @outcome("served_wait", "months")
 def _served_wait(v): return float(_office(v, "served_wait", float("nan")))
 

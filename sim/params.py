@@ -233,7 +233,7 @@ class Parameters:
         "Monthly chance an unaware firm hears of the office, times the aware share of its sub-district.")
     service_clarity: float = _p(
         0.3, "0-1", 0.0, 1.0, "lever", "seed paper §4 (services not clearly defined and published)",
-        "How clearly services are defined and published: scales registration and applications.")
+        "How clearly services are defined and published: scales applications (apply_rate).")
     register_rate: float = _p(
         0.045, "1/month", 0.0, 1.0, "uncertainty", "calibrated: keeps the registry near 42.6 % of firms "
         "(Simdakop 38,343 of ~90,000, Antara Sumut 2022)",

@@ -43,7 +43,6 @@ COLUMNS: dict[str, tuple[type, tuple[int, ...]]] = {
     "loan_balance": (np.float64, ()),
     "loan_payment": (np.float64, ()),  # Rp/month while loan_months_left > 0
     "loan_months_left": (np.int16, ()),
-    "defaulted": (np.bool_, ()),
 }
 
 
