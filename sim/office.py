@@ -143,6 +143,9 @@ class Office:
         rows, instrument = order[:k], instrument[:k]
         if k == 0:
             return
+        need = self.binding_constraint(city, rows)  # before the services change the firms
+        matched = (instrument == need) | ((instrument == ins.CREDIT) & (need == ins.EQUIPMENT))
+        self.service_match = float(matched.mean())
         quality = ins.service_quality(self.p, cap)
         for i, apply in enumerate(ins.APPLY):
             mine = rows[instrument == i]
@@ -155,9 +158,6 @@ class Office:
         self.year_spent += self.spent
         self.served = k
         self.served_wait = float((month - t["apply_month"][rows]).mean())
-        need = self.binding_constraint(city, rows)
-        matched = (instrument == need) | ((instrument == ins.CREDIT) & (need == ins.EQUIPMENT))
-        self.service_match = float(matched.mean())
         t["queued"][rows] = False
         t["times_served"][rows] += 1
         t["served_month"][rows] = month

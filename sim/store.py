@@ -192,15 +192,25 @@ def load(folder: str | Path) -> dict[str, pd.DataFrame]:
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         out = {"runs": pd.read_sql("SELECT * FROM runs ORDER BY run_id", con)}
         if "monthly" in tables:
-            out["monthly"] = pd.read_sql(
+            out["monthly"] = _real(con, "monthly", pd.read_sql(
                 "SELECT r.scenario, r.point, r.replicate, r.seed, m.* FROM monthly m "
-                "JOIN runs r USING (run_id) ORDER BY m.run_id, m.month", con)
+                "JOIN runs r USING (run_id) ORDER BY m.run_id, m.month", con))
         if "snapshots" in tables:
-            out["snapshots"] = pd.read_sql("SELECT * FROM snapshots ORDER BY run_id, month, firm_id", con)
+            out["snapshots"] = _real(con, "snapshots", pd.read_sql(
+                "SELECT * FROM snapshots ORDER BY run_id, month, firm_id", con))
         out["meta"] = pd.read_sql("SELECT * FROM meta", con)
     finally:
         con.close()
     return out
+
+
+def _real(con, table: str, df: pd.DataFrame) -> pd.DataFrame:
+    """Columns declared REAL come back as floats even when every value is NULL (a NaN outcome,
+    such as cost per graduation before the first one)."""
+    for _, name, kind, *_ in con.execute(f"PRAGMA table_info({table})"):
+        if kind == "REAL" and df[name].dtype == object:
+            df[name] = df[name].astype(float)
+    return df
 
 
 def export(folder: str | Path, fmt: str) -> list[Path]:
