@@ -17,3 +17,13 @@ def one_firm_city(p: Parameters, *, capital: float, log_quality=0.0, access=0.5,
 
 QUIET = dict(n_firms=1, shock_sd=0.0, quality_sd=0.0, quality_drift=0.0, entry_rate=0.0,
              exit_hazard=0.0, export_demand_ratio=0.0, office=False)
+
+
+def twins(growth=False, capital=20e6, **kw):
+    """Two identical old firms in a quiet city whose demand (Rp 2 M a month) is below their capacity."""
+    t = FirmTable(8)
+    t.append(dict(capital=np.full(2, capital), access=np.full(2, 0.5), access_base=np.full(2, 0.5),
+                  ability=np.ones(2), growth_oriented=np.full(2, growth),
+                  entry_month=np.full(2, -120, np.int32)), 2)
+    p = Parameters(**{**QUIET, "n_firms": 2, "demand_per_firm": 1e6, **kw})
+    return City(p, np.random.default_rng(0), t), p

@@ -56,10 +56,14 @@ def test_merger_resets_coordination_which_recovers():
 
 
 def test_regulation_change_restarts_the_pipeline():
-    _, out = _run([_event("regulation_change", month=5)], 6)
-    q = out.set_index("month")["queue_length"]
-    assert q.loc[4] > 20
-    assert q.loc[5] < 0.5 * q.loc[4]  # pending applications dropped; only this month's remain
+    m, _ = _run([_event("regulation_change", month=5)], 4)
+    waiting = m.city.firms["queued"].sum()
+    m.step()
+    t = m.city.firms
+    # every pending application was dropped: only this month's applicants wait
+    assert waiting > 0 and (t["apply_month"][t["queued"]] == 5).all()
+    same, _ = _run([], 5)
+    assert (same.city.firms["apply_month"][same.city.firms["queued"]] < 5).any()
 
 
 def test_austerity_cuts_budget_from_its_month():

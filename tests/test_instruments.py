@@ -8,6 +8,8 @@ from sim.model import MSMEModel
 from sim.params import Parameters
 from sim.state import FirmTable
 
+from .helpers import twins
+
 P = Parameters()
 
 
@@ -76,6 +78,7 @@ def _grant_experiment(n_treated=600, months=12):
     rows = np.random.default_rng(0).choice(t.n, n_treated, replace=False)
     ids = t["firm_id"][rows].copy()
     util = t["utilisation"][rows].copy()
+    growth = t["growth_oriented"][rows].copy()
     ins.equipment_grant(treated.params, t, rows)
     gains = np.zeros(n_treated)
     for _ in range(months):
@@ -88,17 +91,25 @@ def _grant_experiment(n_treated=600, months=12):
             gains[alive] += sign * model.params.margin * tab.cols["sales"][row[alive]]
     both_alive = (treated.city.firms.row_of[ids] >= 0) & (control.city.firms.row_of[ids] >= 0)
     monthly_return = gains[both_alive] / months / treated.params.grant_size
-    return monthly_return, util[both_alive]
+    return monthly_return, util[both_alive], growth[both_alive]
 
 
-def test_grant_returns_near_de_mel_and_low_with_idle_capacity():
-    """de Mel, McKenzie & Woodruff 2008: ~5.7 %/month on average. In the model a grant pays where
-    capital binds and little where the firm already has idle capacity."""
-    ret, util = _grant_experiment()
+def test_grant_returns_near_de_mel():
+    """de Mel, McKenzie & Woodruff 2008: ~5.7 %/month on average (a loose calibration band)."""
+    ret, util, growth = _grant_experiment()
     assert 0.02 <= ret.mean() <= 0.10
-    idle = util < 0.5
-    assert idle.sum() >= 20
-    assert ret[idle].mean() < 0.5 * ret[util >= 0.95].mean()
+    assert ret[util >= 0.95].mean() > ret[util < 0.5].mean()
+
+
+def test_a_grant_pays_nothing_to_a_subsistence_firm_with_idle_capacity():
+    """Known answer: a subsistence firm's pull on demand does not depend on its capacity, so where
+    demand, not capital, binds, more equipment sells nothing more."""
+    city, p = twins(growth=False)
+    ins.equipment_grant(p, city.firms, np.array([0]))
+    for _ in range(12):
+        city.step()
+        assert city.firms["sales"][0] == city.firms["sales"][1]
+        assert city.firms["utilisation"][0] < city.firms["utilisation"][1] < 0.5
 
 
 def test_institutional_capacity_scales_how_well_services_work():

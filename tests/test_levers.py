@@ -9,12 +9,10 @@ import pytest
 
 from sim import instruments as ins
 from sim import phases
-from sim.engine import City
 from sim.model import MSMEModel
-from sim.params import Parameters
 from sim.state import COLUMNS, FirmTable
 
-from .helpers import QUIET
+from .helpers import twins as _twins
 
 KW = dict(n_firms=3000, burn_in_months=240)
 
@@ -234,16 +232,6 @@ def test_monitoring_and_evaluation_learns_from_the_years_graduations():
 
 
 # -- instruments through the monthly step ----------------------------------------------------------
-def _twins(growth=False, capital=20e6, **kw):
-    """Two identical old firms in a quiet city whose demand (Rp 2 M a month) is below their capacity."""
-    t = FirmTable(8)
-    t.append(dict(capital=np.full(2, capital), access=np.full(2, 0.5), access_base=np.full(2, 0.5),
-                  ability=np.ones(2), growth_oriented=np.full(2, growth),
-                  entry_month=np.full(2, -120, np.int32)), 2)
-    p = Parameters(**{**QUIET, "n_firms": 2, "demand_per_firm": 1e6, **kw})
-    return City(p, np.random.default_rng(0), t), p
-
-
 def test_training_raises_a_firms_share_of_demand():
     city, p = _twins()
     ins.training(p, city.firms, np.array([0]))

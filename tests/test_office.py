@@ -117,8 +117,9 @@ def test_monitoring_and_evaluation_moves_the_mix_toward_graduations_per_rupiah()
     office.year_spent[:] = [4e8, 1e8, 1e8, 1e8]
     office.year_grads[:] = [2, 0, 3, 0]  # market access: 3 per 1e8; equipment: 0.5 per 1e8
     office._new_fiscal_year(13)
-    score = np.array([2 / 4e8, 0, 3 / 1e8, 0])
-    assert office.mix == pytest.approx(0.5 * start + 0.5 * score / score.sum())
+    # graduations per rupiah: equipment 0.5 per 1e8, market access 3 per 1e8 -> target 1/7, 0, 6/7, 0
+    assert start.tolist() == [0.55, 0.2, 0.15, 0.1]
+    assert office.mix == pytest.approx([0.275 + 1 / 14, 0.1, 0.075 + 3 / 7, 0.05])
     assert office.mix.sum() == pytest.approx(1.0) and office.budget_left == office.budget
     off = MSMEModel(rng=5, **KW).city.office
     off.year_spent[:] = office.year_spent
