@@ -17,14 +17,13 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from per_agent_model import PerAgentModel  # noqa: E402
 
 from sim.engine import City  # noqa: E402
+from sim.keyed import Keys  # noqa: E402
 from sim.model import MSMEModel  # noqa: E402
 from sim.params import Parameters  # noqa: E402
 from sim.population import initial_table  # noqa: E402
@@ -43,8 +42,8 @@ def timed(fn, repeats):
 def engine_only(n, months, seed=1):
     """Agent layer off: the bare array engine, no mesa Model."""
     p = Parameters(n_firms=n)
-    rng = np.random.default_rng(seed)
-    city = City(p, rng, initial_table(p, rng))
+    keys = Keys(seed)
+    city = City(p, keys, initial_table(p, keys))
     t0 = time.perf_counter()
     city.run(months)
     return time.perf_counter() - t0, city.firms.n

@@ -1,17 +1,18 @@
-"""The city: the firm table, its random generator, the office, and the monthly step.
+"""The city: the firm table, its keyed random numbers, the office, and the monthly step.
 
 ``City`` knows nothing of mesa; ``sim.model.MSMEModel`` wraps it as a mesa Model with firms and
 the office as agents. A month is:
 
 0. office  - the office's work: awareness, registration, applications, services (sim/office.py);
-1. draw    - one block of random numbers per firm (productivity shock, quality change, closure);
+1. draw    - each firm's keyed random numbers for the month (productivity shock, quality change,
+             closure): functions of (seed, firm id, month), not of row order (sim/keyed.py);
 2. produce - capacity from capital, ability and the shock;
 3. market  - city (and export) demand split by quality, access and capacity; sales;
 4. book    - 12-month sales history;
 5. finance - profit, loan instalments, reinvestment, depreciation, losses; loan defaults;
 6. quality - random walk of product quality; training and access gains fade;
 7. exit    - closures (capital exhausted or outside reasons);
-8. entry   - new micro firms (Poisson);
+8. entry   - new micro firms (a Poisson number keyed by month; traits keyed by firm id);
 9. classify - size classes; graduations and downgrades among survivors;
 10. record - the month's outcomes.
 """
@@ -24,6 +25,7 @@ import numpy as np
 
 from . import instruments, phases
 from .classes import classify
+from .keyed import Keys, Purpose
 from .office import Office
 from .outcomes import MonthRecorder
 from .params import Parameters
@@ -33,14 +35,14 @@ from .state import HISTORY, FirmTable
 class City:
     """The firm population of one run and its monthly step."""
 
-    def __init__(self, params: Parameters, rng: np.random.Generator, table: FirmTable,
+    def __init__(self, params: Parameters, seed: int | Keys, table: FirmTable,
                  *, record: bool = True):
         self.p = params
-        self.rng = rng
+        self.keys = seed if isinstance(seed, Keys) else Keys(seed)
         self.firms = table
         self.month = 0
-        # the office draws from its own generator, spawned from the run's
-        self.office = Office(params, rng.spawn(1)[0]) if params.office else None
+        # the office's draws are keyed too (by purpose): they never shift the firms' draws
+        self.office = Office(params, self.keys) if params.office else None
         self.demand_shocks: list[Callable[[int], float]] = []  # month -> demand multiplier
         self.defaults = 0
         self.recorder = MonthRecorder(self) if record else None
@@ -64,16 +66,16 @@ class City:
 
     # -- the step ------------------------------------------------------------------------------
     def step(self) -> None:
-        p, t, rng = self.p, self.firms, self.rng
+        p, t, keys = self.p, self.firms, self.keys
         self.month += 1
-        # 0. the office (its own generator: the firms' draws below do not depend on it)
+        month = self.month
+        # 0. the office (its draws are keyed by purpose: the firms' draws below do not depend on it)
         if self.office is not None:
             self.office.act(self)
-        n = t.n
-        # 1. draw: a fixed order of draws keeps runs reproducible
-        log_shock = rng.standard_normal(n, dtype=np.float32)  # single precision: a faster draw
-        quality_draw = rng.standard_normal(n, dtype=np.float32)
-        uniform = rng.random(n)
+        # 1. draw: each firm's own luck this month, whatever row it is in
+        ids = t["firm_id"]
+        log_shock, quality_draw = keys.normal_pair(Purpose.SHOCKS, month, ids)  # single precision
+        uniform = keys.uniform(Purpose.EXIT, month, ids)
         # 2-3. produce and sell
         log_cap = phases.log_capacity(p, t["capital"], t["ability"], log_shock)
         cap = np.exp(log_cap)
@@ -82,7 +84,7 @@ class City:
         sold = phases.market(p, cap, weight, t["access"], self.city_demand())
         sales = sold.domestic + sold.export
         # 4. book the month's sales
-        slot = (self.month - 1) % HISTORY
+        slot = (month - 1) % HISTORY
         hist = t["sales_history"]
         t["sales_12m"][:] += sales - hist[:, slot]
         hist[:, slot] = sales
@@ -105,8 +107,9 @@ class City:
             self.recorder.before_exit(leaving)
         t.remove(leaving)
         # 8. entry
-        k = int(rng.poisson(p.entry_rate * p.n_firms))
-        new_rows = t.append(phases.new_firms(p, rng, k, self.month), k)
+        k = int(keys.generator(Purpose.ENTRY_COUNT, month).poisson(p.entry_rate * p.n_firms))
+        new_ids = np.arange(t.next_id, t.next_id + k)
+        new_rows = t.append(phases.new_firms(p, keys, new_ids, month), k)
         # 9. classify
         age = self.age()
         self.annual_sales = phases.annualised_sales(t["sales_12m"], age)

@@ -11,6 +11,7 @@ from mesa.agentset import _HardKeyAgentSet
 from .agents import FirmAgent, OfficeAgent
 from .engine import City
 from .events import Event
+from .keyed import Keys
 from .params import ParameterError, Parameters
 from .population import initial_table
 
@@ -60,7 +61,8 @@ class MSMEModel(mesa.Model):
         self._agent_of = np.empty(0, object)  # firm id -> its FirmAgent (None before it has one)
         self._synced_to = (-1, -1)  # (month, next firm id) at the last sync
         self._next_viewed = 0
-        self.city = City(params, self.rng, initial_table(params, self.rng, use_cache=use_cache))
+        keys = Keys(seed)  # the model's random numbers (mesa's self.rng is left to mesa's own tools)
+        self.city = City(params, keys, initial_table(params, keys, use_cache=use_cache))
         self.office = OfficeAgent(self) if self.city.office is not None else None
         self.events = list(events)
         self._firings = []  # mesa keeps weak references to event callbacks; we keep them alive

@@ -15,8 +15,9 @@ Each month, before firms produce (``Office.act``):
    are served from the queue in the order of the targeting rule, each with an instrument.
 
 One uniform draw per firm a month decides steps 3-5 (a firm is in one of those states at a time).
-The office draws from its own generator, spawned from the run's, so the firms' random numbers do
-not depend on what the office does.
+Every draw is keyed (``sim/keyed.py``) by the firm's id, the month and its purpose, so an aware
+firm applies in the same month in two scenarios unless the scenario changed its rate, and nothing
+the office does shifts the firms' own random numbers.
 """
 
 from __future__ import annotations
@@ -26,15 +27,16 @@ import math
 import numpy as np
 
 from . import instruments as ins
+from .keyed import Keys, Purpose
 from .params import INSTRUMENTS, Parameters
 
 
 class Office:
     """The office's state (levers can change mid-run through events)."""
 
-    def __init__(self, p: Parameters, rng: np.random.Generator):
+    def __init__(self, p: Parameters, keys: Keys):
         self.p = p
-        self.rng = rng
+        self.keys = keys
         self.scale = p.n_firms / p.office_scale_firms
         self.budget = p.office_budget * self.scale  # Rp/yr, for this city's size
         self.budget_left = self.budget
@@ -96,7 +98,7 @@ class Office:
 
     def _pipeline(self, city, cap: float) -> None:
         p, t = self.p, city.firms
-        u = self.rng.random(t.n)
+        u = self.keys.uniform(Purpose.PIPELINE, city.month, t["firm_id"])
         aware, registered, queued = t["aware"], t["registered"], t["queued"]
         # the aware share of each sub-district drives word of mouth
         code = t["district"].astype(np.intp)
@@ -131,7 +133,8 @@ class Office:
         t, month = city.firms, city.month
         queue = np.flatnonzero(t["queued"])
         expected = self.throughput * cap
-        cases = int(expected) + int(self.rng.random() < expected - int(expected))
+        rounding = self.keys.uniform(Purpose.CASES, month, np.zeros(1, np.int64))[0]
+        cases = int(expected) + int(rounding < expected - int(expected))
         months_left = 12 - (month - 1) % 12
         money = self.budget_left / months_left
         if queue.size == 0 or cases == 0 or money <= 0:
@@ -171,13 +174,13 @@ class Office:
         if rule in ("first_come", "diagnosis"):
             key = t["apply_month"][queue]
         elif rule == "random":
-            key = self.rng.random(queue.size)
+            key = self.keys.uniform(Purpose.ORDER, city.month, ids)
         elif rule == "neediest":
             key = t["capital"][queue]
         else:  # highest_potential: the office's noisy view of ability and quality
             noise = self.p.potential_noise * (1.0 - self.data_integration)
             seen = (np.log(t["ability"][queue]) + t["log_quality"][queue]
-                    + noise * self.rng.standard_normal(queue.size))
+                    + noise * self.keys.normal(Purpose.POTENTIAL, city.month, ids))
             key = -seen
         return queue[np.lexsort((ids, key))]
 
@@ -187,7 +190,7 @@ class Office:
             return self.diagnose(city, rows)
         weights = self.mix / self.costs  # budget shares -> case shares
         cdf = np.cumsum(weights / weights.sum())
-        draws = self.rng.random(rows.size)
+        draws = self.keys.uniform(Purpose.INSTRUMENT, city.month, city.firms["firm_id"][rows])
         return np.minimum(np.searchsorted(cdf, draws, side="right"), len(cdf) - 1).astype(np.int8)
 
     def binding_constraint(self, city, rows: np.ndarray) -> np.ndarray:
@@ -218,11 +221,11 @@ class Office:
         need = self.binding_constraint(city, rows)
         error = (p.diagnosis_error * (1.0 - self.data_integration)
                  * (1.0 - p.diagnosis_coordination_weight * self.coordination))
-        draws = self.rng.random((2, rows.size))
-        wrong = draws[0] < error
+        misread, choice = self.keys.uniform_pair(Purpose.DIAGNOSIS, city.month, city.firms["firm_id"][rows])
+        wrong = misread < error
         others = np.array([[ins.TRAINING, ins.MARKET_ACCESS], [ins.EQUIPMENT, ins.MARKET_ACCESS],
                            [ins.EQUIPMENT, ins.TRAINING]])
-        pick = others[need, (draws[1] < 0.5).astype(int)]
+        pick = others[need, (choice < 0.5).astype(int)]
         return np.where(wrong, pick, need).astype(np.int8)
 
     # -- for events --------------------------------------------------------------------------------
@@ -250,7 +253,7 @@ class Office:
     def lose_records(self, city, share: float) -> None:
         """A share of case records (registrations) and of the queue is lost."""
         t = city.firms
-        lost = self.rng.random(t.n) < share
+        lost = self.keys.uniform(Purpose.RECORD_LOSS, city.month, t["firm_id"]) < share
         t["registered"][lost] = False
         t["queued"][lost] = False
 

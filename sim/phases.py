@@ -8,7 +8,9 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from scipy import special
 
+from .keyed import Keys, Purpose
 from .params import Parameters
 
 
@@ -118,17 +120,23 @@ def annualised_sales(sales_12m, age_months):
     return sales_12m * (12.0 / months)
 
 
-def new_firms(p: Parameters, rng: np.random.Generator, k: int, month: int) -> dict:
-    """Draw ``k`` entrants' starting states (the order of draws is fixed for reproducibility)."""
-    growth = rng.random(k) < p.growth_share
+def new_firms(p: Parameters, keys: Keys, ids: np.ndarray, month: int) -> dict:
+    """The starting states of entrants with firm ids ``ids``, each drawn from the firm's own keys
+    (so an entrant is the same firm in every scenario run on the same seed)."""
+    k = len(ids)
+    u_growth, u_access = keys.uniform_pair(Purpose.ENTRANT_TYPE, 0, ids)
+    u_sector, u_district = keys.uniform_pair(Purpose.ENTRANT_PLACE, 0, ids)
+    z_ability, z_capital = keys.normal_pair(Purpose.ENTRANT_ABILITY, 0, ids)
+    z_quality = keys.normal(Purpose.ENTRANT_QUALITY, 0, ids).astype(np.float64)
+    growth = u_growth < p.growth_share
     median = np.where(growth, p.ability_growth_median, p.ability_subsistence_median)
-    ability = median * np.exp(p.ability_sd * rng.standard_normal(k))
-    capital = p.entrant_capital_median * np.exp(p.entrant_capital_sd * rng.standard_normal(k))
-    log_quality = p.entrant_quality_sd * rng.standard_normal(k)
-    access = rng.beta(p.access_alpha, p.access_beta, k)
+    ability = median * np.exp(p.ability_sd * z_ability.astype(np.float64))
+    capital = p.entrant_capital_median * np.exp(p.entrant_capital_sd * z_capital.astype(np.float64))
+    log_quality = p.entrant_quality_sd * z_quality
+    access = special.betaincinv(p.access_alpha, p.access_beta, u_access)  # Beta(a, b) by inversion
     access = np.clip(access, 1e-3, 1.0)
-    sector = rng.integers(0, len(SECTORS), k).astype(np.int8)
-    district = rng.integers(0, p.n_districts, k).astype(np.int8)
+    sector = (u_sector * len(SECTORS)).astype(np.int8)
+    district = (u_district * p.n_districts).astype(np.int8)
     return dict(growth_oriented=growth, ability=ability, capital=capital,
                 log_quality=log_quality, access=access, access_base=access.copy(),
                 sector=sector, district=district,

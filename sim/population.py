@@ -3,11 +3,11 @@
 A run does not start from a city of newborn firms. Instead:
 
 1. **Burn-in** (once per parameter set): ``min(n_firms, burn_in_firms)`` entrants are simulated for
-   ``burn_in_months`` with their own generator seeded by ``burn_in_seed``. The survivors are the
+   ``burn_in_months`` with their own keyed random numbers, seeded by ``burn_in_seed``. The survivors are the
    *stationary population*. It is cached on disk (``$MSME_SIM_CACHE``, default
    ``~/.cache/msme-sim``), keyed by a hash of every parameter that shapes it and of
    ``MODEL_VERSION``, so the result is the same whether the cache was warm or cold.
-2. **Resampling** (every run, with the run's own generator): the starting firms are drawn from the
+2. **Resampling** (every run, with a generator keyed by the run's seed): the starting firms are drawn from the
    stationary population, as many as it holds scaled from the burn-in size to ``n_firms`` (without
    replacement when it is large enough, with replacement otherwise). Different seeds start from
    different draws of the same long-run distribution.
@@ -29,10 +29,11 @@ from pathlib import Path
 import numpy as np
 
 from . import phases
+from .keyed import Keys, Purpose
 from .params import BURN_IN_IRRELEVANT, Parameters, levers
 from .state import COLUMNS, FirmTable
 
-MODEL_VERSION = "4"
+MODEL_VERSION = "5"
 """Bump whenever a rule of the firm model changes, so cached burn-ins are not reused."""
 
 
@@ -60,9 +61,10 @@ def burn_in_key(p: Parameters) -> str:
     return hashlib.sha256(blob).hexdigest()[:20]
 
 
-def entrants_table(p: Parameters, rng: np.random.Generator, k: int, month: int = 0) -> FirmTable:
+def entrants_table(p: Parameters, keys: Keys, k: int, month: int = 0) -> FirmTable:
+    """A table of ``k`` entrants (firm ids 0 … k - 1) drawn from ``keys``."""
     table = FirmTable(int(k * 1.3) + 16)
-    table.append(phases.new_firms(p, rng, k, month), k)
+    table.append(phases.new_firms(p, keys, np.arange(k), month), k)
     return table
 
 
@@ -72,8 +74,8 @@ def burn_in(p: Parameters) -> dict[str, np.ndarray]:
 
     n = burn_in_size(p)
     pb = burn_in_parameters(p)
-    rng = np.random.default_rng(p.burn_in_seed)
-    city = City(pb, rng, entrants_table(pb, rng, n), record=False)
+    keys = Keys(p.burn_in_seed)
+    city = City(pb, keys, entrants_table(pb, keys, n), record=False)
     city.run(p.burn_in_months)
     cols = {name: city.firms[name].copy() for name in COLUMNS if name != "firm_id"}
     for month_col in ("entry_month", "apply_month", "served_month"):
@@ -96,8 +98,10 @@ def stationary_population(p: Parameters, *, use_cache: bool = True) -> dict[str,
     return cols
 
 
-def initial_table(p: Parameters, rng: np.random.Generator, *, use_cache: bool = True) -> FirmTable:
-    """The starting firms of a run, resampled from the stationary population with ``rng``."""
+def initial_table(p: Parameters, keys: Keys, *, use_cache: bool = True) -> FirmTable:
+    """The starting firms of a run, resampled from the stationary population with the run's keys
+    (the same firms, with the same ids, in every scenario run on the same seed)."""
+    rng = keys.generator(Purpose.RESAMPLE)
     pool = stationary_population(p, use_cache=use_cache)
     n_pool = len(pool["capital"])
     count = int(round(n_pool * p.n_firms / burn_in_size(p)))

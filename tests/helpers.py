@@ -12,7 +12,7 @@ def one_firm_city(p: Parameters, *, capital: float, log_quality=0.0, access=0.5,
                   access=np.array([access]), access_base=np.array([access]),
                   ability=np.array([ability]), growth_oriented=np.array([growth]),
                   entry_month=np.array([-120], np.int32)), 1)
-    return City(p, np.random.default_rng(seed), t)
+    return City(p, seed, t)
 
 
 QUIET = dict(n_firms=1, shock_sd=0.0, quality_sd=0.0, quality_drift=0.0, entry_rate=0.0,
@@ -26,4 +26,4 @@ def twins(growth=False, capital=20e6, **kw):
                   ability=np.ones(2), growth_oriented=np.full(2, growth),
                   entry_month=np.full(2, -120, np.int32)), 2)
     p = Parameters(**{**QUIET, "n_firms": 2, "demand_per_firm": 1e6, **kw})
-    return City(p, np.random.default_rng(0), t), p
+    return City(p, 0, t), p

@@ -58,7 +58,7 @@ def _hand_city(size_class, served, history):
                   ability=np.ones(k), growth_oriented=np.zeros(k, bool),
                   entry_month=np.full(k, -120, np.int32), sales_history=history,
                   sales_12m=history.sum(axis=1), times_served=np.asarray(served, np.int16)), k)
-    city = City(Parameters(**{**QUIET, "n_firms": k, "demand_per_firm": 1e6}), np.random.default_rng(0), t)
+    city = City(Parameters(**{**QUIET, "n_firms": k, "demand_per_firm": 1e6}), 0, t)
     if size_class is not None:
         t["size_class"][:] = size_class  # what the firms were last month
     return city

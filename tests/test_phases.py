@@ -55,12 +55,34 @@ def test_workers_at_least_one_and_pass_reference():
     assert w == pytest.approx([1.0, P.workers_at_ref, P.workers_at_ref * 8**P.workers_elasticity])
 
 
-def test_entrants_draws_are_in_their_domains():
-    f = phases.new_firms(P, np.random.default_rng(3), 5000, month=7)
-    assert (f["capital"] > 0).all() and ((f["access"] > 0) & (f["access"] <= 1)).all()
+def test_entrants_are_drawn_from_their_stated_distributions():
+    from scipy import stats
+
+    from sim.keyed import Keys
+    f = phases.new_firms(P, Keys(3), np.arange(20_000), month=7)
     assert (f["entry_month"] == 7).all()
-    assert abs(f["growth_oriented"].mean() - P.growth_share) < 0.02
-    assert set(np.unique(f["district"])) == set(range(P.n_districts))
+    assert abs(f["growth_oriented"].mean() - P.growth_share) < 0.005
+    assert stats.kstest(f["access"], stats.beta(P.access_alpha, P.access_beta).cdf).pvalue > 0.01
+    log_k = np.log(f["capital"] / P.entrant_capital_median) / P.entrant_capital_sd
+    assert stats.kstest(log_k, "norm").pvalue > 0.01
+    sub = ~f["growth_oriented"]
+    log_a = np.log(f["ability"][sub] / P.ability_subsistence_median) / P.ability_sd
+    assert stats.kstest(log_a, "norm").pvalue > 0.01
+    assert stats.kstest(f["log_quality"] / P.entrant_quality_sd, "norm").pvalue > 0.01
+    assert np.bincount(f["district"]).tolist() == pytest.approx([20_000 / P.n_districts] * P.n_districts,
+                                                                rel=0.1)
+    assert np.bincount(f["sector"]).size == len(phases.SECTORS)
+    assert abs(np.corrcoef(log_k, f["access"])[0, 1]) < 0.03  # traits drawn independently
+
+
+def test_an_entrant_is_a_function_of_its_id():
+    from sim.keyed import Keys
+    a = phases.new_firms(P, Keys(3), np.arange(100, 200), month=7)
+    b = phases.new_firms(P, Keys(3), np.arange(150, 250), month=9)
+    for col in ("capital", "ability", "access", "log_quality", "sector", "district"):
+        assert np.array_equal(a[col][50:], b[col][:50])
+    c = phases.new_firms(P, Keys(4), np.arange(100, 200), month=7)
+    assert not np.array_equal(a["capital"], c["capital"])
 
 
 def test_known_answer_capital_closed_form_with_constant_sales():

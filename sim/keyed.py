@@ -1,0 +1,139 @@
+"""Keyed random numbers: every draw is a pure function of (run seed, purpose, month, firm id).
+
+A run does not consume one generator in row order. Each draw is a counter-based hash: the
+SplitMix64 output function (Steele, Lea & Flood 2014, the finaliser of Stafford's "Mix13"),
+applied to ``firm_id * golden + key(seed, purpose, month)``. For a fixed (seed, purpose, month) the
+firm ids index one SplitMix64 stream, a generator that passes BigCrush; distinct firm ids give
+distinct outputs (both steps are bijections of 64-bit words). The same firm therefore draws the same
+productivity shock, quality change, closure chance, entry traits and office luck in every scenario
+run on the same seed, whatever other firms do or whichever rows they occupy: the difference between
+two scenarios is the policy's, not reshuffled dice (common random numbers at the firm level).
+
+Draws that do not belong to a firm (how many firms enter in a month, the office's stochastic
+rounding of its cases) come from ``Keys.generator(purpose, month)``, a numpy Philox generator keyed
+the same way.
+
+All arithmetic is on ``uint64`` arrays (wrapping multiplication), with no per-firm Python. One hash
+gives two 32-bit uniforms, or two single-precision standard normals by the Box-Muller transform.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+MASK = (1 << 64) - 1
+GOLDEN = 0x9E3779B97F4A7C15
+_M1, _M2 = 0xBF58476D1CE4E5B9, 0x94D049BB133111EB
+_U_GOLDEN, _U_M1, _U_M2 = np.uint64(GOLDEN), np.uint64(_M1), np.uint64(_M2)
+_S30, _S27, _S31, _S32 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(32)
+_LOW32 = np.uint64(0xFFFFFFFF)
+_TWO_M32 = 2.0**-32
+_S40, _S16, _LOW24 = np.uint64(40), np.uint64(16), np.uint64(0xFFFFFF)
+_HALF, _MINUS_TWO = np.float32(0.5), np.float32(-2.0)
+_TWO_M24, _TWO_PI_M24 = np.float32(2.0**-24), np.float32(2.0 * np.pi * 2.0**-24)
+
+
+class Purpose(IntEnum):
+    """What a draw is for; each purpose is its own stream (never reorder: results depend on it)."""
+    SHOCKS = 1  # productivity shock and quality change (a normal pair)
+    EXIT = 2  # closure for outside reasons
+    ENTRY_COUNT = 3  # how many firms enter this month (generator)
+    ENTRANT_TYPE = 4  # growth orientation, market access (a uniform pair)
+    ENTRANT_PLACE = 5  # sector and sub-district (a uniform pair)
+    ENTRANT_ABILITY = 6  # ability and start-up capital (a normal pair)
+    ENTRANT_QUALITY = 7  # product quality (a normal)
+    RESAMPLE = 8  # which stationary firms start the run (generator)
+    PIPELINE = 9  # the office: hearing of it, registering, applying, giving up
+    CASES = 10  # the office: stochastic rounding of this month's cases (generator)
+    ORDER = 11  # the office: random targeting
+    POTENTIAL = 12  # the office: its noisy view of a firm's potential
+    INSTRUMENT = 13  # the office: the instrument drawn from the mix
+    DIAGNOSIS = 14  # the office: misreading a firm, and what it gives instead (a uniform pair)
+    RECORD_LOSS = 15  # an OPD merger: whose records are lost
+
+
+def _mix_int(x: int) -> int:
+    """SplitMix64's output function on one Python integer."""
+    x &= MASK
+    x = ((x ^ (x >> 30)) * _M1) & MASK
+    x = ((x ^ (x >> 27)) * _M2) & MASK
+    return x ^ (x >> 31)
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    """SplitMix64's output function, in place on a uint64 array."""
+    x ^= x >> _S30
+    x *= _U_M1
+    x ^= x >> _S27
+    x *= _U_M2
+    x ^= x >> _S31
+    return x
+
+
+class Keys:
+    """The keyed random numbers of one run (or one burn-in)."""
+
+    def __init__(self, seed: int):
+        self.seed = int(seed)
+        self._root = _mix_int(_mix_int(self.seed) + GOLDEN)
+
+    def key(self, purpose: int, month: int) -> int:
+        """The stream key of (purpose, month): a 64-bit integer."""
+        k = _mix_int(self._root + (int(purpose) + 1) * GOLDEN)
+        return _mix_int(k + (int(month) + 2**20) * GOLDEN)  # months may be negative (burn-in)
+
+    def bits(self, purpose: int, month: int, ids: np.ndarray) -> np.ndarray:
+        """One 64-bit hash per firm id (uint64 array)."""
+        x = np.asarray(ids, np.int64).astype(np.uint64)
+        with np.errstate(over="ignore"):
+            x *= _U_GOLDEN
+            x += np.uint64(self.key(purpose, month))
+            return _mix(x)
+
+    def uniform(self, purpose: int, month: int, ids: np.ndarray) -> np.ndarray:
+        """A uniform in [0, 1) per firm id (53 bits)."""
+        return (self.bits(purpose, month, ids) >> np.uint64(11)) * 2.0**-53
+
+    def uniform_pair(self, purpose: int, month: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Two independent uniforms in (0, 1) per firm id (32 bits each), from one hash."""
+        b = self.bits(purpose, month, ids)
+        hi = (b >> _S32).astype(np.float64)
+        hi += 0.5
+        hi *= _TWO_M32
+        b &= _LOW32
+        lo = b.astype(np.float64)
+        lo += 0.5
+        lo *= _TWO_M32
+        return hi, lo
+
+    def normal_pair(self, purpose: int, month: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Two independent standard normals per firm id (float32), by the Box-Muller transform of
+        two 24-bit uniforms from one hash (the tails are cut at 5.9 standard deviations)."""
+        b = self.bits(purpose, month, ids)
+        r = (b >> _S40).astype(np.float32)
+        b >>= _S16
+        b &= _LOW24
+        theta = b.astype(np.float32)
+        r += _HALF
+        r *= _TWO_M24
+        np.log(r, out=r)
+        r *= _MINUS_TWO
+        np.sqrt(r, out=r)
+        theta += _HALF
+        theta *= _TWO_PI_M24
+        z1 = np.cos(theta)
+        z1 *= r
+        np.sin(theta, out=theta)
+        theta *= r
+        return z1, theta
+
+    def normal(self, purpose: int, month: int, ids: np.ndarray) -> np.ndarray:
+        """A standard normal per firm id."""
+        return self.normal_pair(purpose, month, ids)[0]
+
+    def generator(self, purpose: int, month: int = 0) -> np.random.Generator:
+        """A numpy generator for draws that belong to no firm, keyed by (seed, purpose, month)."""
+        k = self.key(purpose, month)
+        return np.random.Generator(np.random.Philox(key=[k, _mix_int(k + GOLDEN)]))
