@@ -57,6 +57,8 @@ class Office:
         # this month's flows, and the fiscal year's, for outcomes and M&E
         self.spent = np.zeros(len(INSTRUMENTS))
         self.served = 0
+        self.served_ids = np.zeros(0, np.int64)  # firm ids served this month, and their instruments
+        self.served_instruments = np.zeros(0, np.int8)
         self.served_wait = math.nan
         self.service_match = math.nan
         self.applications = 0
@@ -82,6 +84,7 @@ class Office:
         self.coordination += p.coordination_recovery * (self.coordination_target - self.coordination)
         self.spent[:] = 0.0
         self.served, self.served_wait, self.service_match, self.loans = 0, math.nan, math.nan, 0
+        self.served_ids, self.served_instruments = self.served_ids[:0], self.served_instruments[:0]
         self._pipeline(city, cap)
         self._serve(city, cap)
 
@@ -160,6 +163,7 @@ class Office:
         self.budget_left -= self.spent.sum()
         self.year_spent += self.spent
         self.served = k
+        self.served_ids, self.served_instruments = t["firm_id"][rows].copy(), instrument
         self.served_wait = float((month - t["apply_month"][rows]).mean())
         t["queued"][rows] = False
         t["times_served"][rows] += 1
