@@ -86,6 +86,95 @@ def paired_differences(per_run: pd.DataFrame, reference: str, level: float = 0.9
     return pd.DataFrame(rows)
 
 
+# -- effects on served firms and on the rest of the city (sim.effects) ------------------------------
+EFFECT_ROWS = (
+    # (part, horizon or None for the run's end, measure, label, scale, format)
+    ("served", 36, "alive", "served firms after 36 months: alive, pp", 100, "{:+.1f}"),
+    ("served", 36, "sales", "served firms after 36 months: annual sales, Rp M per firm", 1e-6, "{:+,.1f}"),
+    ("served", 36, "workers", "served firms after 36 months: workers per firm", 1, "{:+.2f}"),
+    ("served_by_scenario", None, "sales", "at the end, firms the scenario served: annual sales, Rp bn",
+     1e-9, "{:+,.2f}"),
+    ("served_by_baseline_only", None, "sales", "at the end, firms only the baseline served: annual "
+     "sales, Rp bn", 1e-9, "{:+,.2f}"),
+    ("everyone_else", None, "sales", "at the end, everyone else: annual sales, Rp bn", 1e-9, "{:+,.2f}"),
+    ("net", None, "sales", "at the end, the whole city: annual sales, Rp bn", 1e-9, "{:+,.2f}"),
+    ("net", None, "workers", "at the end, the whole city: workers", 1, "{:+,.0f}"),
+    ("net", None, "alive", "at the end, the whole city: firms", 1, "{:+,.0f}"),
+    ("cost", None, "spend", "extra office spending over the run, Rp bn", 1e-9, "{:+,.2f}"),
+)
+COST_RATIOS = (
+    # (denominator measure, label, scale, format)
+    ("job_years", "extra spending per job-year added, Rp M", 1e-6, "{:,.1f}"),
+    ("graduations", "extra spending per graduation added, Rp M", 1e-6, "{:,.1f}"),
+    ("sales_total", "extra spending per rupiah of extra MSME sales", 1, "{:,.3f}"),
+)
+
+
+def effect_table(effects: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Mean paired effect and its t interval across seeds, for the rows of ``EFFECT_ROWS``, per
+    scenario and design point."""
+    rows = []
+    for (scenario, point), grp in effects.groupby(["scenario", "point"], sort=False):
+        for part, horizon, measure, label, _, _ in EFFECT_ROWS:
+            sel = grp[(grp["part"] == part) & (grp["measure"] == measure) & (grp["instrument"] == "all")]
+            if horizon is not None:
+                sel = sel[sel["horizon"] == horizon]
+            if sel.empty:
+                continue
+            mean, lo, hi = interval(sel["diff"].to_numpy(), level)
+            rows.append(dict(scenario=scenario, point=point, label=label, n=len(sel), mean=mean,
+                             low=lo, high=hi, firms=float(sel["n"].mean())))
+    return pd.DataFrame(rows)
+
+
+def cost_ratios(effects: pd.DataFrame, level: float = 0.95, resamples: int = 2000) -> pd.DataFrame:
+    """Incremental cost-effectiveness: mean extra spending over the mean extra outcome across seeds,
+    with a percentile bootstrap interval over seeds (seeded, so the same table every time). NaN where
+    the mean extra outcome is not positive (the ratio would mean nothing)."""
+    rows = []
+    cost = effects[effects["part"] == "cost"]
+    for (scenario, point), grp in cost.groupby(["scenario", "point"], sort=False):
+        wide = grp.pivot_table(index="replicate", columns="measure", values="diff")
+        for measure, label, _, _ in COST_RATIOS:
+            spend, gain = wide["spend"].to_numpy(), wide[measure].to_numpy()
+            ratio, lo, hi = float("nan"), float("nan"), float("nan")
+            if len(gain) and gain.mean() > 0:
+                ratio = spend.mean() / gain.mean()
+                if len(gain) > 2:
+                    res = stats.bootstrap((spend, gain), lambda a, b, axis: a.mean(axis) / b.mean(axis),
+                                          paired=True, vectorized=True, n_resamples=resamples,
+                                          confidence_level=level, method="percentile",
+                                          rng=np.random.default_rng(0))
+                    lo, hi = res.confidence_interval
+            rows.append(dict(scenario=scenario, point=point, label=label, n=len(gain), mean=ratio,
+                             low=lo, high=hi))
+    return pd.DataFrame(rows)
+
+
+def _show(v: float, scale: float, fmt: str) -> str:
+    return "   n/a" if not np.isfinite(v) else fmt.format(v * scale)
+
+
+def effects_report(effects: pd.DataFrame, several_points: bool = False) -> list[str]:
+    versus = f" (vs {effects['baseline_name'].iloc[0]}" if "baseline_name" in effects else " ("
+    lines = [f"  effects on served firms and on the rest of the city{versus}, same firms, same seeds)"]
+    formats = {r[3]: (r[4], r[5]) for r in EFFECT_ROWS} | {r[1]: (r[2], r[3]) for r in COST_RATIOS}
+    table = pd.concat([effect_table(effects), cost_ratios(effects)], ignore_index=True)
+    labels = [r[3] for r in EFFECT_ROWS] + [r[1] for r in COST_RATIOS]
+    for label in labels:
+        sel = table[table["label"] == label]
+        if sel.empty:
+            continue
+        scale, fmt = formats[label]
+        lines.append(f"    {label}")
+        for _, r in sel.iterrows():
+            name = f"{r['scenario']} #{r['point']}" if several_points else r["scenario"]
+            mean, low, high = (_show(r[k], scale, fmt) for k in ("mean", "low", "high"))
+            lines.append(f"      {name:<26}{mean:>12}  [{low}, {high}]  n={r['n']}")
+    lines.append("    (n/a: the scenario adds nothing of that outcome, so a cost per unit means nothing)")
+    return lines
+
+
 def _fmt(name: str, v: float) -> str:
     _, scale, fmt = HEADLINES[name]
     return "   n/a" if not np.isfinite(v) else fmt.format(v * scale)
@@ -100,7 +189,8 @@ def report(tables: dict[str, pd.DataFrame], outcomes=("graduations", "grad_assis
         return "  no finished runs to summarise"
     per_run = headlines(tables["monthly"])
     runs = tables["runs"].sort_values("run_id")
-    reference = runs["scenario"].iloc[0]
+    named = runs["baseline"].dropna() if "baseline" in runs else pd.Series(dtype=object)
+    reference = named.iloc[0] if len(named) else runs["scenario"].iloc[0]
     several_points = per_run["point"].nunique() > 1
     lines = []
     if several_points:
@@ -123,4 +213,7 @@ def report(tables: dict[str, pd.DataFrame], outcomes=("graduations", "grad_assis
                 lines.append(f"      {label:<26}{_fmt(name, r['mean']):>12}  "
                              f"[{_fmt(name, r['low'])}, {_fmt(name, r['high'])}]  n={r['n']}")
         lines.append("")
+    effects = tables.get("effects")
+    if effects is not None and not effects.empty:
+        lines += effects_report(effects.assign(baseline_name=reference), several_points)
     return "\n".join(lines).rstrip()

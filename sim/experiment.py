@@ -3,6 +3,7 @@
 ```toml
 description = "What the study asks."
 scenarios = ["baseline", "opd_merger"]     # scenario names (scenarios/) or paths
+baseline = "baseline"                      # optional: compare the others with it firm by firm
 replicates = 30                            # seeds per scenario and design point
 root_seed = 20261127                       # replicate k's seed comes from SeedSequence(root_seed)
 years = 10
@@ -25,7 +26,9 @@ snapshots = [120]                          # optional firm-level tables at these
 
 ``load_study`` validates everything and expands the runs before any run starts. Replicate ``k``
 uses the same seed in every scenario and design point (common random numbers), so differences
-between scenarios are paired.
+between scenarios are paired. With ``baseline``, each other scenario's run also runs the baseline
+scenario on its seed and design point in lockstep and stores the effects on served firms, on the
+rest of the city and on cost (``sim.effects``); this costs one more simulation per compared run.
 """
 
 from __future__ import annotations
@@ -47,8 +50,8 @@ from .events import Event
 from .params import ParameterError, Parameters
 from .scenario import Scenario, ScenarioError, load
 
-TOP_KEYS = ("description", "scenarios", "replicates", "root_seed", "years", "parameters", "design",
-            "outputs")
+TOP_KEYS = ("description", "scenarios", "baseline", "replicates", "root_seed", "years", "parameters",
+            "design", "outputs")
 DESIGN_KEYS = ("method", "samples", "levels", "seed", "factors", "points")
 METHODS = ("grid", "points", "lhs", "sobol", "morris")
 
@@ -70,6 +73,9 @@ class RunSpec:
     events: tuple[Event, ...]
     months: int
     snapshot_months: tuple[int, ...] = ()
+    baseline: str | None = None  # the scenario this run is compared with firm by firm, if any
+    baseline_params: Parameters | None = None
+    baseline_events: tuple[Event, ...] = ()
 
 
 @dataclass
@@ -85,6 +91,7 @@ class Study:
     snapshot_months: tuple[int, ...]
     fixed: dict[str, Any] = field(default_factory=dict)
     method: str = "none"
+    baseline: str | None = None
 
     @property
     def seeds(self) -> list[int]:
@@ -93,12 +100,19 @@ class Study:
     def runs(self) -> list[RunSpec]:
         """Every run, in a fixed order: scenario, design point, replicate."""
         specs, run_id = [], 0
+        base = next((sc for sc in self.scenarios if sc.name == self.baseline), None)
         for sc in self.scenarios:
             for i, point in enumerate(self.points):
                 params = Parameters.from_dict({**sc.params.to_dict(), **self.fixed, **point})
+                compared = {}
+                if base is not None and sc is not base:
+                    compared = dict(baseline=base.name, baseline_events=tuple(base.events),
+                                    baseline_params=Parameters.from_dict(
+                                        {**base.params.to_dict(), **self.fixed, **point}))
                 for k, seed in enumerate(self.seeds):
                     specs.append(RunSpec(run_id, sc.name, i, k, seed, dict(point), params,
-                                         tuple(sc.events), self.years * 12, self.snapshot_months))
+                                         tuple(sc.events), self.years * 12, self.snapshot_months,
+                                         **compared))
                     run_id += 1
         return specs
 
@@ -106,7 +120,7 @@ class Study:
         """Hash of everything that determines the results (not of comments or layout)."""
         blob = {
             "runs": [(r.run_id, r.scenario, r.point, r.seed, r.months, r.snapshot_months,
-                      r.params.to_dict(),
+                      r.params.to_dict(), r.baseline,
                       [(e.type, {k: v for k, v in e.values.items() if not k.startswith("_")})
                        for e in r.events]) for r in self.runs()],
         }
@@ -169,9 +183,13 @@ def load_study(path: str | Path) -> Study:
     snaps = outputs.get("snapshots", [])
     if not isinstance(snaps, list) or not all(isinstance(m, int) and 0 <= m <= years * 12 for m in snaps):
         raise _err(path, f"outputs.snapshots must be a list of months in [0, {years * 12}]")
+    baseline = data.get("baseline")
+    if baseline is not None and (not isinstance(baseline, str) or baseline not in names):
+        raise _err(path, f"key 'baseline' = {baseline!r} must name one of the study's scenarios "
+                         f"({', '.join(names)})")
     method, points = _design(path, data.get("design"))
     study = Study(path.stem, path, data["description"], scenarios, points, replicates, root_seed,
-                  years, tuple(sorted(set(snaps))), fixed, method)
+                  years, tuple(sorted(set(snaps))), fixed, method, baseline)
     # every run's parameters are valid before any run starts
     for sc in scenarios:
         for i, point in enumerate(points):

@@ -26,6 +26,7 @@ class RunResult:
     snapshots: dict[int, pd.DataFrame] = field(default_factory=dict)
     scenario: str = "custom"
     events: list = field(default_factory=list)
+    effects: pd.DataFrame | None = None  # against a baseline run in lockstep (``compare_with``)
 
     def metadata(self) -> dict:
         events = [{"type": e.type, **{k: v for k, v in e.values.items() if not k.startswith("_")}}
@@ -65,13 +66,14 @@ def firm_snapshot(model: MSMEModel) -> pd.DataFrame:
 
 def run(params: Parameters | None = None, *, seed: int | None = None, months: int = 120,
         snapshot_months: Iterable[int] = (), progress: Callable[[int, int], None] | None = None,
-        use_cache: bool = True, events=(), **overrides) -> RunResult:
+        use_cache: bool = True, events=(), compare_with=None, **overrides) -> RunResult:
     """Run the city for ``months`` months from ``seed`` and return its outcome tables.
 
     ``overrides`` are parameter values on top of ``params`` (validated before any work).
     ``snapshot_months`` asks for firm-level tables at those months (0 = the start).
     ``progress(done, total)`` is called after each month. ``events``: from a scenario
-    (``run_scenario`` loads one).
+    (``run_scenario`` loads one). ``compare_with``: a baseline ``(Parameters, events)`` run in lockstep
+    on the same seed; the result's ``effects`` then splits the difference (``sim.effects``).
     """
     if isinstance(months, bool) or not isinstance(months, (int, np.integer)) or months < 0:
         raise ParameterError(f"months = {months!r} must be a whole number >= 0")
@@ -80,11 +82,20 @@ def run(params: Parameters | None = None, *, seed: int | None = None, months: in
     if bad:
         raise ParameterError(f"snapshot_months {bad} must be whole months in [0, {months}]")
     model = MSMEModel(params, rng=seed, use_cache=use_cache, events=events, **overrides)
+    tracker = None
+    if compare_with is not None:
+        from .effects import PairTracker
+        base_params, base_events = compare_with
+        tracker = PairTracker(model, MSMEModel(base_params, rng=model.seed, use_cache=use_cache,
+                                               events=list(base_events)))
     snapshots = {}
     if 0 in wanted:
         snapshots[0] = firm_snapshot(model)
     for m in range(1, months + 1):
-        model.step()
+        if tracker is None:
+            model.step()
+        else:
+            tracker.step()
         if m in wanted:
             snapshots[m] = firm_snapshot(model)
         if progress is not None:
@@ -93,7 +104,8 @@ def run(params: Parameters | None = None, *, seed: int | None = None, months: in
     monthly.insert(0, "seed", model.seed)
     rec = model.city.recorder
     return RunResult(model.params, model.seed, months, monthly, rec.cohort_table(),
-                     rec.survival_curve(), snapshots, events=list(events))
+                     rec.survival_curve(), snapshots, events=list(events),
+                     effects=None if tracker is None else tracker.table())
 
 
 def run_scenario(scenario, *, seed: int | None = None, months: int | None = None, **kw) -> RunResult:

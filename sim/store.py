@@ -4,10 +4,13 @@ Tables:
 - ``meta``: the study's fingerprint (a hash of everything that determines its results), file,
   creation time, package version;
 - ``runs``: one row per finished run: run id, scenario, design point and its factor values, replicate,
-  seed, every parameter value and the scenario's events (JSON), status (``done`` or ``failed``),
+  seed, every parameter value and the scenario's events (JSON), the baseline it is compared with
+  firm by firm (if any), status (``done`` or ``failed``),
   error and traceback, start, end, duration, package version, git commit, study fingerprint;
 - ``monthly``: the outcome table of every done run, keyed by (run_id, month);
-- ``snapshots``: firm-level tables at the months the study asked for, keyed by (run_id, month, firm_id).
+- ``snapshots``: firm-level tables at the months the study asked for, keyed by (run_id, month, firm_id);
+- ``effects``: for runs compared with the study's baseline, the effects on served firms, the rest
+  of the city and cost (``sim.effects``), keyed by (run_id, part, horizon, instrument, measure).
 
 Each finished run is written in one transaction, so an interrupted sweep leaves only whole runs.
 ``open_store`` refuses a store made from a different study, and a lock file refuses a second
@@ -28,7 +31,7 @@ import pandas as pd
 from . import __version__
 
 RUN_COLUMNS = ("run_id", "scenario", "point", "replicate", "seed", "factors", "parameters", "events",
-               "status", "error", "traceback", "started", "finished", "duration", "version",
+               "baseline", "status", "error", "traceback", "started", "finished", "duration", "version",
                "git_commit", "study_fingerprint")
 
 
@@ -80,8 +83,8 @@ class Store:
         self._init(fingerprint, study_file)
         self.fingerprint = fingerprint
         self.commit = git_commit()
-        self._monthly_cols: list[str] | None = self._columns("monthly")
-        self._snapshot_cols: list[str] | None = self._columns("snapshots")
+        self._known: dict[str, list[str] | None] = {
+            table: self._columns(table) for table in ("monthly", "snapshots", "effects")}
 
     def _init(self, fingerprint: str, study_file: str) -> None:
         with self.con:
@@ -89,7 +92,7 @@ class Store:
             self.con.execute(
                 "CREATE TABLE IF NOT EXISTS runs (run_id INTEGER PRIMARY KEY, scenario TEXT, "
                 "point INTEGER, replicate INTEGER, seed INTEGER, factors TEXT, parameters TEXT, "
-                "events TEXT, status TEXT, "
+                "events TEXT, baseline TEXT, status TEXT, "
                 "error TEXT, traceback TEXT, started REAL, finished REAL, duration REAL, "
                 "version TEXT, git_commit TEXT, study_fingerprint TEXT)")
             row = self.con.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()
@@ -131,7 +134,7 @@ class Store:
                   for e in spec.events]
         row = (spec.run_id, spec.scenario, spec.point, spec.replicate, spec.seed,
                json.dumps(spec.factors, sort_keys=True), json.dumps(spec.params.to_dict()),
-               json.dumps(events), outcome["status"], outcome.get("error"),
+               json.dumps(events), spec.baseline, outcome["status"], outcome.get("error"),
                outcome.get("traceback"), outcome["started"], outcome["finished"],
                outcome["finished"] - outcome["started"], __version__, self.commit, self.fingerprint)
         with self.con:
@@ -140,20 +143,19 @@ class Store:
                 self._insert("monthly", outcome["monthly"], spec.run_id, ("run_id", "month"))
                 for snap in outcome.get("snapshots", {}).values():
                     self._insert("snapshots", snap, spec.run_id, ("run_id", "month", "firm_id"))
+                if outcome.get("effects") is not None:
+                    self._insert("effects", outcome["effects"], spec.run_id,
+                                 ("run_id", "part", "horizon", "instrument", "measure"))
 
     def _insert(self, table: str, df: pd.DataFrame, run_id: int, key: tuple[str, ...]) -> None:
         df = df.drop(columns=[c for c in ("seed",) if c in df])
         cols = ["run_id", *df.columns]
-        known = self._monthly_cols if table == "monthly" else self._snapshot_cols
+        known = self._known.get(table)
         if known is None:
             types = ["INTEGER"] + [_sql_type(df[c]) for c in df.columns]
             spec = ", ".join(f'"{c}" {t}' for c, t in zip(cols, types, strict=True))
             self.con.execute(f"CREATE TABLE {table} ({spec}, PRIMARY KEY ({', '.join(key)}))")
-            known = cols
-            if table == "monthly":
-                self._monthly_cols = cols
-            else:
-                self._snapshot_cols = cols
+            known = self._known[table] = cols
         if cols != known:
             raise StoreError(f"{self.path}: run {run_id} produced columns that differ from the "
                              f"stored {table} table")
@@ -198,6 +200,10 @@ def load(folder: str | Path) -> dict[str, pd.DataFrame]:
         if "snapshots" in tables:
             out["snapshots"] = _real(con, "snapshots", pd.read_sql(
                 "SELECT * FROM snapshots ORDER BY run_id, month, firm_id", con))
+        if "effects" in tables:
+            out["effects"] = _real(con, "effects", pd.read_sql(
+                "SELECT r.scenario, r.point, r.replicate, r.seed, e.* FROM effects e "
+                "JOIN runs r USING (run_id) ORDER BY e.run_id, e.rowid", con))
         out["meta"] = pd.read_sql("SELECT * FROM meta", con)
     finally:
         con.close()

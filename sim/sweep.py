@@ -24,10 +24,11 @@ def execute(spec: RunSpec) -> dict:
     from .run import run
     started = time.time()
     try:
+        compare = None if spec.baseline is None else (spec.baseline_params, spec.baseline_events)
         result = run(spec.params, seed=spec.seed, months=spec.months, events=list(spec.events),
-                     snapshot_months=spec.snapshot_months)
+                     snapshot_months=spec.snapshot_months, compare_with=compare)
         return dict(status="done", started=started, finished=time.time(), monthly=result.monthly,
-                    snapshots=result.snapshots)
+                    snapshots=result.snapshots, effects=result.effects)
     except Exception as err:  # noqa: BLE001 - any failure of one run is recorded, not fatal
         return dict(status="failed", started=started, finished=time.time(),
                     error=f"{type(err).__name__}: {err}", traceback=traceback.format_exc())
