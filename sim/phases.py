@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+import functools
+
 import numpy as np
 from scipy import special
 
@@ -120,6 +122,26 @@ def annualised_sales(sales_12m, age_months):
     return sales_12m * (12.0 / months)
 
 
+@functools.lru_cache(maxsize=8)
+def _beta_table(a: float, b: float) -> np.ndarray:
+    return special.betaincinv(a, b, np.linspace(0.0, 1.0, _BETA_NODES))
+
+
+_BETA_NODES = 2**14 + 1
+
+
+def beta_quantile(a: float, b: float, u: np.ndarray) -> np.ndarray:
+    """The Beta(a, b) quantile function at ``u``: interpolated in a table of 16,385 exact values
+    (scipy's betaincinv, built once per (a, b)), exact in the first and last intervals where the
+    function is steep. Several times faster than inverting each draw."""
+    q = np.interp(u, np.linspace(0.0, 1.0, _BETA_NODES), _beta_table(float(a), float(b)))
+    h = 4.0 / (_BETA_NODES - 1)
+    tails = (u < h) | (u > 1.0 - h)
+    if tails.any():
+        q[tails] = special.betaincinv(a, b, u[tails])
+    return q
+
+
 def new_firms(p: Parameters, keys: Keys, ids: np.ndarray, month: int) -> dict:
     """The starting states of entrants with firm ids ``ids``, each drawn from the firm's own keys
     (so an entrant is the same firm in every scenario run on the same seed)."""
@@ -133,7 +155,7 @@ def new_firms(p: Parameters, keys: Keys, ids: np.ndarray, month: int) -> dict:
     ability = median * np.exp(p.ability_sd * z_ability.astype(np.float64))
     capital = p.entrant_capital_median * np.exp(p.entrant_capital_sd * z_capital.astype(np.float64))
     log_quality = p.entrant_quality_sd * z_quality
-    access = special.betaincinv(p.access_alpha, p.access_beta, u_access)  # Beta(a, b) by inversion
+    access = beta_quantile(p.access_alpha, p.access_beta, u_access)  # Beta(a, b) by inversion
     access = np.clip(access, 1e-3, 1.0)
     sector = (u_sector * len(SECTORS)).astype(np.int8)
     district = (u_district * p.n_districts).astype(np.int8)
