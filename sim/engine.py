@@ -114,16 +114,19 @@ class City:
         age = self.age()
         self.annual_sales = phases.annualised_sales(t["sales_12m"], age)
         survivors = new_rows.start
-        before = t["size_class"][:survivors].astype(np.intp)
+        before = t["size_class"][:survivors].copy()
         t["size_class"][:] = classify(p.size_law, t["capital"], self.annual_sales, age)
         after = t["size_class"][:survivors]
+        changed = np.flatnonzero(before != after)  # a few hundred of ~90,000 a month
         if self.office is not None and self.office.monitoring_evaluation:
-            self.office.credit_graduations(self, np.flatnonzero(after > before))
-        # moves[s, a, b]: survivors (s = 1 if ever served by the office) from class a to class b
-        before *= 4
-        before += after
-        before += 16 * (t["times_served"][:survivors] > 0)
-        moves = np.bincount(before, minlength=32).reshape(2, 4, 4)
+            self.office.credit_graduations(self, changed[after[changed] > before[changed]])
+        # moves[s, a, b]: survivors (s = 1 if ever served by the office) that changed from class a
+        # to class b (a != b; firms that stayed are not counted)
+        code = before[changed].astype(np.intp)
+        code *= 4
+        code += after[changed]
+        code += 16 * (t["times_served"][changed] > 0)
+        moves = np.bincount(code, minlength=32).reshape(2, 4, 4)
         # 10. record
         if self.recorder:
             self.recorder.record(entries=k, moves=moves)

@@ -38,7 +38,7 @@ class MonthView:
     city: City
     entries: int
     exits: int
-    moves: np.ndarray | None  # moves[s, a, b]: survivors (s=1: ever served) from class a to b
+    moves: np.ndarray | None  # moves[s, a, b]: survivors (s=1: ever served) from class a to b != a
     annual_sales: np.ndarray
     class_counts: np.ndarray
     msme: np.ndarray | slice  # rows that are MSMEs (a plain slice when no firm is large)
@@ -263,7 +263,8 @@ class MonthRecorder:
             self._alive = np.append(self._alive, entries)  # index == entry month
         self.survivors.append(self._alive.copy())
         annual = city.annual_sales
-        counts = np.bincount(t["size_class"], minlength=len(CLASS_NAMES))
+        size = t["size_class"]
+        counts = np.array([np.count_nonzero(size == c) for c in range(len(CLASS_NAMES))])  # > bincount
         view = MonthView(city, entries, self._exits if city.month else 0, moves, annual,
                          counts, t["size_class"] != LARGE if counts[LARGE] else slice(None))
         row = {"month": city.month}
