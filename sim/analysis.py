@@ -17,7 +17,7 @@ HEADLINES = {
     "graduations": ("graduations out of micro and small", 1, "{:,.0f}"),
     "small_medium_end": ("small + medium firms at the end", 1, "{:,.0f}"),
     "firms_end": ("firms at the end", 1, "{:,.0f}"),
-    "sales_last_year": ("MSME sales in the last year, Rp tn", 1e-12, "{:,.3f}"),
+    "sales_last_year": ("MSME sales in the last year, Rp bn", 1e-9, "{:,.1f}"),
     "export_share": ("export share in the last year, %", 100, "{:.2f}"),
     "served": ("firms served by the office", 1, "{:,.0f}"),
     "grad_assisted": ("graduations of served firms", 1, "{:,.0f}"),
@@ -129,8 +129,9 @@ def effect_table(effects: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
 
 def cost_ratios(effects: pd.DataFrame, level: float = 0.95, resamples: int = 2000) -> pd.DataFrame:
     """Incremental cost-effectiveness: mean extra spending over the mean extra outcome across seeds,
-    with a percentile bootstrap interval over seeds (seeded, so the same table every time). NaN where
-    the mean extra outcome is not positive (the ratio would mean nothing)."""
+    with a percentile bootstrap interval over seeds (seeded, so the same table every time). NaN
+    unless the extra outcome is clearly positive (its t interval above zero): otherwise the ratio
+    would mean nothing. A negative ratio: the scenario spends less and gains."""
     rows = []
     cost = effects[effects["part"] == "cost"]
     for (scenario, point), grp in cost.groupby(["scenario", "point"], sort=False):
@@ -138,7 +139,7 @@ def cost_ratios(effects: pd.DataFrame, level: float = 0.95, resamples: int = 200
         for measure, label, _, _ in COST_RATIOS:
             spend, gain = wide["spend"].to_numpy(), wide[measure].to_numpy()
             ratio, lo, hi = float("nan"), float("nan"), float("nan")
-            if len(gain) and gain.mean() > 0:
+            if len(gain) > 1 and interval(gain, level)[1] > 0:
                 ratio = spend.mean() / gain.mean()
                 if len(gain) > 2:
                     res = stats.bootstrap((spend, gain), lambda a, b, axis: a.mean(axis) / b.mean(axis),
@@ -171,7 +172,8 @@ def effects_report(effects: pd.DataFrame, several_points: bool = False) -> list[
             name = f"{r['scenario']} #{r['point']}" if several_points else r["scenario"]
             mean, low, high = (_show(r[k], scale, fmt) for k in ("mean", "low", "high"))
             lines.append(f"      {name:<26}{mean:>12}  [{low}, {high}]  n={r['n']}")
-    lines.append("    (n/a: the scenario adds nothing of that outcome, so a cost per unit means nothing)")
+    lines.append("    (n/a: the scenario adds no clear amount of that outcome, so a cost per unit means "
+                 "nothing; negative: it spends less and gains)")
     return lines
 
 
