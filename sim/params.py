@@ -16,6 +16,8 @@ import math
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+import numpy as np
+
 SIZE_LAWS = ("pp7_2021", "law20_2008")
 TARGETING_RULES = ("first_come", "random", "neediest", "highest_potential", "diagnosis")
 INSTRUMENTS = ("equipment", "training", "market_access", "credit")
@@ -331,7 +333,9 @@ class Parameters:
 
     def __post_init__(self):
         for f in fields(self):
-            _check(f.name, getattr(self, f.name), f.metadata)
+            value = _plain(getattr(self, f.name), f.metadata)
+            _check(f.name, value, f.metadata)
+            object.__setattr__(self, f.name, value)
         mix = self.instrument_mix()
         if abs(mix.sum() - 1.0) > 1e-6:
             raise ParameterError(
@@ -360,6 +364,22 @@ class Parameters:
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _plain(value, meta):
+    """numpy scalars as Python numbers (tools such as SALib and EMA Workbench pass them), and a
+    whole-number float as an int for an integer parameter (``n_firms = 1000.0``); anything else
+    unchanged, for ``_check`` to judge."""
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        value = int(value)
+    elif isinstance(value, np.floating):
+        value = float(value)
+    if (meta["integer"] and isinstance(value, float) and not isinstance(value, bool)
+            and math.isfinite(value) and value.is_integer()):
+        value = int(value)
+    return value
 
 
 def _check(name: str, value, meta) -> None:

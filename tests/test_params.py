@@ -51,3 +51,18 @@ def test_bool_and_choice_levers():
 def test_frozen():
     with pytest.raises(AttributeError):
         Parameters().alpha = 0.5
+
+
+def test_numpy_numbers_and_whole_floats_are_taken_as_plain_numbers():
+    import numpy as np
+    p = Parameters(n_firms=np.int64(5000), reapply_months=np.int32(29), alpha=np.float32(0.75),
+                   margin=np.float64(0.2), n_districts=5.0, burn_in_months=120.0,
+                   monitoring_evaluation=np.bool_(True))
+    assert p.n_firms == 5000 and type(p.n_firms) is int and type(p.reapply_months) is int
+    assert type(p.n_districts) is int and type(p.burn_in_months) is int
+    assert type(p.alpha) is float and p.alpha == pytest.approx(0.75) and type(p.margin) is float
+    assert p.monitoring_evaluation is True
+    assert p == Parameters(n_firms=5000, reapply_months=29, alpha=float(np.float32(0.75)), margin=0.2,
+                           n_districts=5, burn_in_months=120, monitoring_evaluation=True)
+    with pytest.raises(ParameterError, match="whole number"):
+        Parameters(n_firms=np.float64(10.5))
