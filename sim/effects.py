@@ -115,7 +115,7 @@ class PairTracker:
             self.class_at_service[month] = (_state(self.s, new)["class"], _state(self.b, new)["class"])
         for h in HORIZONS:
             ids = self.served_s.by_month.get(month - h)
-            if ids is not None:
+            if ids is not None and len(ids):  # (a month may serve only firms served before)
                 self._served_at(h, ids, *self.class_at_service[month - h])
 
     def _served_at(self, h: int, ids, class_s, class_b) -> None:

@@ -163,3 +163,17 @@ def test_effect_intervals_and_cost_ratios_known_answers():
     table = analysis.effect_table(fx).set_index("label")
     workers = table.loc["at the end, the whole city: workers"]
     assert workers["mean"] == 1.0 and workers["low"] < 1.0 < workers["high"] and workers["n"] == 3
+
+
+def test_a_month_that_serves_only_firms_served_before_is_no_first_service():
+    # a small city, a rich office and no wait to reapply: soon it serves only firms it served before
+    s = load("baseline")
+    kw = dict(n_firms=300, burn_in_months=120, reapply_months=0, office_throughput=20_000,
+              office_budget=1e12, apply_rate=0.5, service_clarity=1.0)
+    tracker = PairTracker(MSMEModel(s.params, rng=3, **kw), MSMEModel(s.params, rng=3, **kw))
+    for _ in range(30):
+        tracker.step()
+    months = tracker.served_s.by_month
+    assert any(len(months.get(m, [0])) == 0 for m in range(1, 19))  # reached 12 months later
+    t = tracker.table()
+    assert (t["diff"] == 0).all()  # the same scenario twice
