@@ -177,3 +177,95 @@ def test_a_month_that_serves_only_firms_served_before_is_no_first_service():
     assert any(len(months.get(m, [0])) == 0 for m in range(1, 19))  # reached 12 months later
     t = tracker.table()
     assert (t["diff"] == 0).all()  # the same scenario twice
+
+
+def _cost_rows(gains, spends, scenario="x", point=0, measure="job_years"):
+    rows = []
+    for rep, (gain, spend) in enumerate(zip(gains, spends, strict=True)):
+        for m, diff in (("spend", spend), (measure, gain)):
+            rows.append(dict(scenario=scenario, point=point, replicate=rep, part="cost", horizon=48,
+                             instrument="all", measure=m, n=0, diff=diff))
+    return rows
+
+
+def _ratio(rows, label="extra spending per job-year added, Rp M", **kw):
+    fx = pd.DataFrame(rows)
+    for m in ("graduations", "sales_total", "job_years"):  # every ratio needs its measure
+        if m not in set(fx["measure"]):
+            extra = fx[fx["measure"] == "spend"].assign(measure=m, diff=-1.0)
+            fx = pd.concat([fx, extra], ignore_index=True)
+    return analysis.cost_ratios(fx, **kw).set_index("label").loc[label]
+
+
+def test_cost_ratio_needs_a_gain_clearly_above_zero():
+    # the lower end of the gain's t interval must be above zero: [2, 2.1, 2.2] is, [1, 2, 3] is not
+    assert _ratio(_cost_rows([2.0, 2.1, 2.2], [6.3, 6.3, 6.3]))["mean"] == pytest.approx(3.0)
+    assert np.isnan(_ratio(_cost_rows([1.0, 2.0, 3.0], [5.0, 5.0, 5.0]))["mean"])
+    assert np.isnan(_ratio(_cost_rows([0.0, 0.0, 0.0], [5.0, 5.0, 5.0]))["mean"])  # no gain at all
+    two = _ratio(_cost_rows([2.0, 2.2], [4.0, 4.4]))  # two seeds: a ratio, too few for a bootstrap
+    assert two["mean"] == pytest.approx(2.0) and np.isnan(two["low"]) and np.isnan(two["high"])
+    one = _ratio(_cost_rows([2.0], [4.0]))
+    assert np.isnan(one["mean"])  # one seed: no interval, no claim
+
+
+def test_cost_ratio_bootstrap_interval_is_seeded_and_known():
+    gains = [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    spends = [10.0, 18.0, 33.0, 40.0, 52.0, 57.0]
+    a = _ratio(_cost_rows(gains, spends))
+    b = _ratio(_cost_rows(gains, spends))
+    assert (a["low"], a["high"]) == (b["low"], b["high"])  # the same table every time
+    assert a["mean"] == pytest.approx(sum(spends) / sum(gains))
+    # golden: scipy.stats.bootstrap, percentile, 2,000 paired resamples, rng 0
+    assert (a["low"], a["high"]) == pytest.approx((9.5294, 10.4805), abs=1e-3)
+    narrow = _ratio(_cost_rows(gains, spends), level=0.5)
+    assert a["low"] < narrow["low"] < narrow["high"] < a["high"]
+
+
+def test_effect_table_selects_each_part_horizon_and_scenario():
+    rows = []
+    for scenario, point, shift in (("a", 0, 0.0), ("b", 1, 100.0)):
+        for rep in range(3):
+            for horizon, value in ((12, 1.0), (36, 2.0), (60, 3.0)):
+                for instrument, extra in (("all", 0.0), ("training", 50.0)):
+                    rows.append(dict(scenario=scenario, point=point, replicate=rep, part="served",
+                                     horizon=horizon, instrument=instrument, measure="alive", n=10 + rep,
+                                     diff=shift + value + extra + rep))
+            rows.append(dict(scenario=scenario, point=point, replicate=rep, part="net", horizon=120,
+                             instrument="all", measure="alive", n=1000, diff=-1.0 - rep))
+            rows.append(dict(scenario=scenario, point=point, replicate=rep, part="everyone_else",
+                             horizon=120, instrument="all", measure="alive", n=900, diff=7.0))
+    table = analysis.effect_table(pd.DataFrame(rows))
+    got = table.set_index(["scenario", "label"])
+    served = got.loc[("a", "served firms after 36 months: alive, pp")]
+    assert served["mean"] == pytest.approx(3.0) and served["n"] == 3 and served["firms"] == 11
+    assert served["point"] == 0
+    assert got.loc[("b", "served firms after 36 months: alive, pp"), "mean"] == pytest.approx(103.0)
+    assert got.loc[("b", "served firms after 36 months: alive, pp"), "point"] == 1
+    net = got.loc[("a", "at the end, the whole city: firms")]
+    assert net["mean"] == pytest.approx(-2.0) and net["low"] < -2.0 < net["high"]
+    lo, hi = net["low"], net["high"]
+    assert hi - lo == pytest.approx(2 * 4.302653 * 1.0 / np.sqrt(3), rel=1e-5)  # t(2), sd 1
+    assert ("a", "at the end, everyone else: annual sales, Rp bn") not in got.index  # alive is not sales
+    assert list(table["scenario"].unique()) == ["a", "b"]
+
+
+def test_effects_report_prints_labels_values_and_intervals():
+    rows = _cost_rows([2.0, 2.1, 2.2], [5.25e6, 5.25e6, 5.25e6], scenario="merger")
+    for rep in range(3):
+        rows.append(dict(scenario="merger", point=0, replicate=rep, part="net", horizon=48,
+                         instrument="all", measure="sales", n=500, diff=2e9 + 1e9 * rep))
+    fx = pd.DataFrame(rows).assign(baseline_name="today")
+    for m in ("graduations", "sales_total"):
+        fx = pd.concat([fx, fx[fx["measure"] == "spend"].assign(measure=m, diff=-1.0)], ignore_index=True)
+    lines = analysis.effects_report(fx)
+    text = "\n".join(lines)
+    assert lines[0] == "  effects on served firms and on the rest of the city (vs today, same firms, same seeds)"
+    i = lines.index("    at the end, the whole city: annual sales, Rp bn")
+    assert lines[i + 1].split() == ["merger", "+3.00", "[+0.52,", "+5.48]", "n=3"]
+    j = lines.index("    extra spending per job-year added, Rp M")
+    assert lines[j + 1].split()[:2] == ["merger", "2.5"]
+    k = lines.index("    extra spending per graduation added, Rp M")
+    assert lines[k + 1].split()[:2] == ["merger", "n/a"]
+    assert "negative: it spends less and gains" in text
+    several = analysis.effects_report(fx, several_points=True)
+    assert any(line.split()[:2] == ["merger", "#0"] for line in several)

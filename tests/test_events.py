@@ -106,3 +106,29 @@ def test_events_are_scheduled_through_mesa():
     times = sorted(e.time for e in m._event_list._events if e.time % 1)  # the half-month slots
     assert times == [3.5]
     assert np.isclose(m.time, 0)
+
+
+def test_policy_switch_of_budget_staff_and_capacity_takes_effect_at_its_month():
+    ev = _event("policy_switch", month=7, set={"office_budget": 6e9, "office_throughput": 300.0,
+                                               "office_capacity": 0.9})
+    m = MSMEModel(rng=3, events=[ev], **KW)
+    office = m.city.office
+    for _ in range(6):
+        m.step()
+    left = office.budget_left
+    assert office.throughput == pytest.approx(150.0 * office.scale)
+    m.step()
+    spent = m.outcomes["spend_total"].iloc[-1]
+    assert office.budget_left == pytest.approx(2 * left - spent)  # the year's remainder doubles
+    assert office.throughput == pytest.approx(300.0 * office.scale)
+    cap = m.outcomes.set_index("month")["office_capacity"]
+    assert cap.loc[6] == pytest.approx(0.6) and cap.loc[7] == pytest.approx(0.9)
+
+
+def test_policy_switch_from_no_budget_waits_for_the_next_fiscal_year():
+    ev = _event("policy_switch", month=7, set={"office_budget": 3e9})
+    m = MSMEModel(rng=3, events=[ev], office_budget=0.0, **KW)
+    for _ in range(14):
+        m.step()
+    spend = m.outcomes.set_index("month")["spend_total"]
+    assert spend.loc[1:12].sum() == 0 and spend.loc[13:14].sum() > 0
