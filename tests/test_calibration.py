@@ -10,6 +10,8 @@ import pytest
 from sim.classes import classify
 from sim.run import run
 
+pytestmark = pytest.mark.calibration  # the full default city for ten years
+
 
 @pytest.fixture(scope="module")
 def default_run():

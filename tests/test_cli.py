@@ -7,6 +7,8 @@ import pytest
 
 CLI = [sys.executable, "-m", "sim.cli"]
 
+pytestmark = pytest.mark.subprocess  # runs the CLI in child processes
+
 
 def _run(args, tmp_path):
     return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=tmp_path)

@@ -91,6 +91,7 @@ def test_cycle_in_extends(tmp_path):
         load(tmp_path / "a.toml")
 
 
+@pytest.mark.subprocess
 @pytest.mark.parametrize("case", ["unknown parameter", "event after horizon", "malformed toml"])
 def test_cli_refuses_bad_files_with_status_2_and_writes_nothing(tmp_path, case):
     text, fragments = BAD[case]
@@ -103,6 +104,7 @@ def test_cli_refuses_bad_files_with_status_2_and_writes_nothing(tmp_path, case):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.subprocess
 def test_cli_lists_and_checks_scenarios(tmp_path):
     r = subprocess.run([sys.executable, "-m", "sim.cli", "scenarios"], capture_output=True, text=True)
     assert r.returncode == 0
@@ -113,6 +115,7 @@ def test_cli_lists_and_checks_scenarios(tmp_path):
     assert r.returncode == 0 and "opd_merger@37" in r.stdout
 
 
+@pytest.mark.subprocess
 def test_cli_runs_a_scenario_file(tmp_path):
     path = tmp_path / "mine.toml"
     path.write_text(textwrap.dedent('''\

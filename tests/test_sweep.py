@@ -132,6 +132,7 @@ def test_a_second_writer_is_refused(tmp_path):
     Store(tmp_path / "s", study.fingerprint(), str(study.path)).close()  # free again
 
 
+@pytest.mark.subprocess
 def test_sigkill_mid_sweep_then_rerun_equals_an_uninterrupted_sweep(tmp_path):
     # 30 runs of a few tenths of a second each: long enough to be killed part-way on any machine
     text = (SMALL.replace("replicates = 3", "replicates = 15").replace("years = 4", "years = 8")
@@ -247,6 +248,7 @@ def test_export_and_load(tmp_path):
     pd.testing.assert_frame_equal(pq, store.load(tmp_path / "s")["monthly"])
 
 
+@pytest.mark.subprocess
 def test_sweep_cli_prints_intervals_and_fails_nonzero_only_on_failures(tmp_path):
     path = tmp_path / "small.toml"
     path.write_text(SMALL)
@@ -282,6 +284,7 @@ def test_workers_option_chooses_the_executor(workers, kind, in_flight):
         close()
 
 
+@pytest.mark.subprocess
 def test_cli_exits_1_while_failures_are_stored_and_retry_failed_clears_them(tmp_path):
     study = _study(tmp_path)
     _sweep(study, tmp_path / "s", SerialExecutor(), run_fn=flaky)  # one run fails
