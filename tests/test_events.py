@@ -132,3 +132,12 @@ def test_policy_switch_from_no_budget_waits_for_the_next_fiscal_year():
         m.step()
     spend = m.outcomes.set_index("month")["spend_total"]
     assert spend.loc[1:12].sum() == 0 and spend.loc[13:14].sum() > 0
+
+
+def test_policy_switch_of_coordination_sets_the_target_the_office_builds_toward():
+    ev = _event("policy_switch", month=3, set={"coordination": 0.8})
+    _, out = _run([ev], 30)
+    c = out.set_index("month")["coordination"]
+    assert c.loc[2] == pytest.approx(0.4)
+    assert c.loc[3] == pytest.approx(0.4 + 0.03 * 0.4)  # recovers 3 % of the gap a month
+    assert 0.4 < c.loc[10] < c.loc[30] < 0.8

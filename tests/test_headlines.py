@@ -208,3 +208,23 @@ def test_cohort_bookkeeping_matches_the_live_firm_table():
     assert rec.survivors[-1][1:].tolist() == alive_by_cohort[1:].tolist()
     assert rec.entrants == m.outcomes["entries"].iloc[1:].tolist()
     assert sum(rec.entrants) > 500  # the check covered many firms
+
+
+def test_median_and_gini_known_answers():
+    from sim.outcomes import gini, median
+    assert median(np.array([4.0, 1.0, 3.0, 2.0])) == 2.5 and median(np.array([3.0, 1.0, 2.0])) == 2.0
+    assert np.isnan(median(np.array([])))
+    assert np.isnan(gini(np.array([])))
+    assert gini(np.array([1.0, 1.0, 1.0, 1.0])) == pytest.approx(0.0, abs=1e-12)
+    assert gini(np.array([0.0, 0.0, 0.0, 4.0])) == pytest.approx(0.75)  # (n - 1) / n: one holds all
+    assert gini(np.zeros(3)) == 0.0
+
+
+def test_month_zero_has_no_flows_and_the_survival_curve_is_named():
+    m = MSMEModel(rng=2, n_firms=1500, burn_in_months=60)
+    row = m.outcomes.iloc[0]
+    assert row["month"] == 0 and row["entries"] == 0 and row["exits"] == 0 and row["served"] == 0
+    for _ in range(3):
+        m.step()
+    curve = m.city.recorder.survival_curve()
+    assert curve.name == "survival" and curve.index.name == "age_months"

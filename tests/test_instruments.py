@@ -61,7 +61,11 @@ def test_credit_annuity_repays_exactly_and_refuses_second_loan():
     assert got.tolist() == [0, 1]
     assert t["capital"][0] == 10e6 + p.loan_size
     assert ins.credit(p, t, np.array([0])).size == 0  # a loan is outstanding
-    paid = sum(ins.repayments(p, t)[0] for _ in range(12))
+    paid = ins.repayments(p, t)[0]
+    r = p.loan_rate / 12
+    assert t["loan_balance"][0] == pytest.approx(p.loan_size * (1 + r) - paid)  # one month's interest
+    assert t["loan_months_left"][0] == 11
+    paid += sum(ins.repayments(p, t)[0] for _ in range(11))
     assert t["loan_balance"][0] == pytest.approx(0.0, abs=1e-3)
     assert t["loan_months_left"][0] == 0
     r = p.loan_rate / 12

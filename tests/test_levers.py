@@ -294,3 +294,12 @@ def test_credit_through_the_office_makes_loans_and_spends_the_facilitation_cost(
     assert out["loans_made"].sum() > 0 and (out["loans_made"] <= out["served"]).all()
     assert out["spend_credit"].sum() == pytest.approx(out["served"].sum() * m.params.credit_cost)
     assert out["spend_total"].sum() == pytest.approx(out["spend_credit"].sum())
+
+
+def test_a_sub_district_without_firms_does_not_stop_word_of_mouth_elsewhere():
+    m = MSMEModel(rng=5, outreach=0.0, word_of_mouth=0.3, n_districts=21, **KW)
+    m.city.firms["district"][:] = m.city.firms["district"] % 2  # sub-districts 2..20 are empty
+    start = _aware_ids(m)
+    for _ in range(6):
+        m.step()
+    assert len(_aware_ids(m) - start) > 50

@@ -48,6 +48,7 @@ def test_report_text():
     assert lines[j + 1].split() == ["merger", "0", "[0,", "0]", "n=3"]
     assert "design points" not in text and "effects on served firms" not in text
     assert text == text.rstrip() and "\n\n\n" not in text
+    assert lines[i - 1] == ""  # a blank line between the two tables
 
 
 def test_report_compares_with_the_named_baseline_even_when_it_is_not_first():

@@ -91,9 +91,10 @@ def flaky(spec):
 def test_a_failing_run_is_recorded_and_the_others_kept_then_retried(tmp_path):
     study = _study(tmp_path)
     report = _sweep(study, tmp_path / "s", SerialExecutor(), run_fn=flaky)
-    assert (report.done, report.failed) == (5, 1)
+    assert (report.total, report.done, report.failed) == (6, 5, 1)
     runs, monthly = _tables(tmp_path / "s")
     bad = runs[runs["status"] == "failed"].iloc[0]
+    assert bad["error"] == "RuntimeError: deliberate failure"
     assert bad["scenario"] == "opd_merger" and bad["replicate"] == 1
     assert "deliberate failure" in bad["error"] and bad["seed"] == replicate_seeds(7, 3)[1]
     import json
@@ -103,9 +104,9 @@ def test_a_failing_run_is_recorded_and_the_others_kept_then_retried(tmp_path):
     assert "RuntimeError" in full[full["status"] == "failed"]["traceback"].iloc[0]
     assert monthly["run_id"].nunique() == 5
     again = _sweep(study, tmp_path / "s", SerialExecutor())  # failures are not retried by default
-    assert (again.done, again.skipped) == (0, 6)
+    assert (again.total, again.done, again.skipped) == (6, 0, 6)
     retry = _sweep(study, tmp_path / "s", SerialExecutor(), retry_failed=True)
-    assert (retry.done, retry.failed, retry.skipped) == (1, 0, 5)
+    assert (retry.total, retry.done, retry.failed, retry.skipped) == (6, 1, 0, 5)
     runs, monthly = _tables(tmp_path / "s")
     assert (runs["status"] == "done").all() and monthly["run_id"].nunique() == 6
 
