@@ -25,6 +25,8 @@ class Firm(mesa.Agent):
         self.ability = median * math.exp(p.ability_sd * r.standard_normal())
         self.capital = p.entrant_capital_median * math.exp(p.entrant_capital_sd * r.standard_normal())
         self.log_quality = p.entrant_quality_sd * r.standard_normal()
+        self.log_productivity = p.shock_sd * r.standard_normal()
+        self.log_reach = p.entrant_reach
         self.access = min(max(r.beta(p.access_alpha, p.access_beta), 1e-3), 1.0)
         self.access_base = self.access
         self.access_boost = 0.0
@@ -36,14 +38,23 @@ class Firm(mesa.Agent):
         self.history = [0.0] * 12
         self.sales = 0.0
 
+    def annual_sales(self):
+        age = min(max(self.model.steps - self.entry_month, 1), 12)
+        return sum(self.history) * 12.0 / age
+
     def produce(self):
         p, r = self.model.p, self.model.rng
+        c = p.common_shock_share
+        self.spread = math.sqrt(c + (1 - c) * min(p.sales_per_line / max(self.annual_sales(), 1.0), 1.0))
+        rho = p.shock_persistence
+        self.log_productivity = (rho * self.log_productivity
+                                 + p.shock_sd * math.sqrt(1 - rho * rho) * self.spread * r.standard_normal())
         log_y = (math.log(self.capital / p.capital_ref) * p.alpha + math.log(self.ability)
-                 + math.log(p.output_at_ref) - 0.5 * p.shock_sd**2 + p.shock_sd * r.standard_normal())
+                 + math.log(p.output_at_ref) - 0.5 * p.shock_sd**2 + self.log_productivity)
         self.cap = math.exp(log_y)
         scale = p.scale_weight if self.growth else p.scale_weight_subsistence
         self.weight = math.exp(p.quality_weight * (self.log_quality + self.training)
-                               + p.access_weight * math.log(self.access)
+                               + p.access_weight * math.log(self.access) + self.log_reach
                                + scale * math.log(self.cap / p.output_at_ref))
 
     def sell_and_finance(self):
@@ -62,12 +73,20 @@ class Firm(mesa.Agent):
         rate = p.reinvest_growth if self.growth else p.reinvest_subsistence
         if self.sales / self.cap < p.invest_utilisation:
             rate = 0.0
-        self.capital = self.capital * (1 - p.depreciation) + (rate * prof if prof > 0 else prof)
-        self.log_quality += p.quality_drift + p.quality_sd * r.standard_normal()
+        net = prof - p.depreciation * self.capital  # replacing worn capital comes first
+        self.capital += rate * net if net > 0 else net
+        self.log_quality += p.quality_drift + p.quality_sd * self.spread * r.standard_normal()
+        if r.random() < p.event_rate:  # a product event
+            self.log_quality += p.event_sd * self.spread * r.standard_normal()
+        self.log_reach *= 1 - p.reach_build
         self.training *= 1 - p.training_fade  # services' effects fade
         self.access_boost *= 1 - p.access_fade
         self.access = self.access_base + self.access_boost
-        if self.capital < p.exit_capital or r.random() < p.exit_hazard:
+        age = m.steps - self.entry_month
+        review = age > 0 and age % 12 == 0 and (
+            p.margin * sum(self.history)
+            - 12 * (p.fixed_cost + p.exit_profit + p.depreciation * self.capital) < 0)
+        if self.capital < p.exit_capital or r.random() < p.exit_hazard or review:
             self.remove()
 
 

@@ -66,6 +66,9 @@ class FirmAgent(mesa.Agent):
     entry_month = _Field()
     size_class_code = _Field("size_class")
     quality = _Field("log_quality", lambda a, r: float(np.exp(a.model.city.firms.cols["log_quality"][r])))
+    productivity = _Field("log_productivity",
+                          lambda a, r: float(np.exp(a.model.city.firms.cols["log_productivity"][r])))
+    reach = _Field("log_reach", lambda a, r: float(np.exp(a.model.city.firms.cols["log_reach"][r])))
     sector = _Field("sector", lambda a, r: phases.SECTORS[a.model.city.firms.cols["sector"][r]])
     size_class = _Field("size_class", lambda a, r: CLASS_NAMES[a.model.city.firms.cols["size_class"][r]])
     exporter = _Field("export_sales", lambda a, r: bool(a.model.city.firms.cols["export_sales"][r] > 0))

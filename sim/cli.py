@@ -1,4 +1,5 @@
-"""Command line: ``msme-sim run``, ``sweep``, ``export``, ``scenarios``, ``check`` and ``params``.
+"""Command line: ``msme-sim run``, ``sweep``, ``export``, ``scenarios``, ``check``, ``params`` and
+``calibrate``.
 
 User errors (bad parameter values, unknown names) print one clear message and exit with status 2,
 without a traceback and before any work starts.
@@ -261,6 +262,66 @@ def cmd_params(args) -> int:
     return 0
 
 
+def _writable_folder(out: str, option: str) -> Path:
+    path = Path(out)
+    if path.exists() and not path.is_dir():
+        raise UserError(f"{option} {out}: exists and is not a folder")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = path / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise UserError(f"{option} {out}: cannot write there ({err.strerror or err})") from None
+    return path
+
+
+def cmd_calibrate(args) -> int:
+    from . import calibrate
+    from .params import Parameters
+
+    names = tuple(n.strip() for n in args.fit.split(",") if n.strip()) if args.fit else calibrate.DEFAULT_FIT
+    unknown = [n for n in names if n not in calibrate.SEARCH_RANGE]
+    if unknown:
+        raise UserError(f"--fit {unknown[0]!r}: not a calibrated parameter; choose from "
+                        f"{', '.join(sorted(calibrate.SEARCH_RANGE))}")
+    if not names:
+        raise UserError("--fit: name at least one parameter")
+    try:
+        seeds = tuple(int(x) for x in args.seeds.split(",") if x.strip())
+    except ValueError:
+        raise UserError(f"--seeds {args.seeds!r}: give whole numbers, e.g. 1,2") from None
+    if not seeds or any(s < 0 for s in seeds):
+        raise UserError(f"--seeds {args.seeds!r}: give one or more seeds >= 0, e.g. 1,2")
+    if not 1000 <= args.firms <= 200_000:
+        raise UserError(f"--firms {args.firms}: choose 1000 to 200000 (each evaluation simulates a "
+                        "burn-in and a run of this many firms)")
+    if not 24 <= args.months <= 600 or args.months % 12:
+        raise UserError(f"--months {args.months}: choose whole years from 24 to 600 months")
+    if not 1 <= args.max_evals <= 100_000:
+        raise UserError(f"--max-evals {args.max_evals}: choose 1 to 100000")
+    out = _writable_folder(args.out, "--out")
+    base = Parameters(n_firms=args.firms, burn_in_firms=args.firms)
+    print(f"calibrating {', '.join(names)} on {args.firms:,} firms, seeds {args.seeds}, "
+          f"{args.months} months, at most {args.max_evals} evaluations")
+    fit = calibrate.fit(base, names, seeds=seeds, months=args.months, max_evals=args.max_evals,
+                        log=None if args.quiet else print, sensitivities=not args.no_sensitivity)
+    text = calibrate.report(fit, seeds=seeds, months=args.months, n_firms=args.firms)
+    (out / "calibration.md").write_text(text)
+    fit.target_table().to_csv(out / "targets.csv", index=False)
+    if fit.jacobian is not None:
+        fit.jacobian.to_csv(out / "sensitivities.csv")
+    lines = ['description = "Parameters fitted by msme-sim calibrate (see calibration.md beside this file)."',
+             f'source = "msme-sim calibrate, {args.firms} firms, seeds {args.seeds}, {args.months} months, '
+             f'distance {fit.distance_fitted:.3f}"', "", "[parameters]"]
+    lines += [f"{n} = {fit.fitted[n]!r}" for n in names]
+    (out / "fitted.toml").write_text("\n".join(lines) + "\n")
+    print(text)
+    print(f"wrote {out / 'calibration.md'}, {out / 'targets.csv'} and {out / 'fitted.toml'} "
+          f"(a scenario file: msme-sim run {out / 'fitted.toml'})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="msme-sim", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -300,6 +361,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("params", help="list every parameter with unit, default and allowed range")
     p.add_argument("--role", choices=["uncertainty", "lever", "setting"])
     p.set_defaults(func=cmd_params)
+    k = sub.add_parser("calibrate", help="fit uncertain parameters to the calibration targets (docs/calibration.md)")
+    k.add_argument("--fit", default=None, metavar="NAME,NAME",
+                   help="parameters to fit (default: the set docs/calibration.md lists)")
+    k.add_argument("--firms", type=int, default=10_000, help="city size of each evaluation (default 10000)")
+    k.add_argument("--seeds", default="1", help="common random numbers: the seeds every evaluation uses (default 1)")
+    k.add_argument("--months", type=int, default=120, help="months after the burn-in (default 120)")
+    k.add_argument("--max-evals", type=int, default=300, help="most parameter sets to try (default 300)")
+    k.add_argument("--out", default="results/calibrate", help="where to write (default results/calibrate)")
+    k.add_argument("--no-sensitivity", action="store_true",
+                   help="skip the local sensitivities (2 evaluations per fitted parameter)")
+    k.add_argument("--quiet", action="store_true", help="do not print each evaluation")
+    k.set_defaults(func=cmd_calibrate)
     return parser
 
 

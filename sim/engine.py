@@ -6,13 +6,14 @@ the office as agents. A month is:
 0. office  - the office's work: awareness, registration, applications, services (sim/office.py);
 1. draw    - each firm's keyed random numbers for the month (productivity shock, quality change,
              closure): functions of (seed, firm id, month), not of row order (sim/keyed.py);
-2. produce - capacity from capital, ability and the shock;
+             shocks shrink with the firm's lines of business (diversification);
+2. produce - capacity from capital, ability and the persistent productivity shock;
 3. market  - city (and export) demand split by quality, access and capacity; sales;
 4. book    - 12-month sales history;
-5. finance - profit, loan instalments, reinvestment, depreciation, losses; loan defaults;
-6. quality - random walk of product quality; training and access gains fade;
+5. finance - profit, loan instalments, replacing depreciation, reinvestment, losses; loan defaults;
+6. quality - random walk of product quality and product events; customer reach builds; training and access gains fade;
 7. exit    - closures (capital exhausted or outside reasons);
-8. entry   - new micro firms (a Poisson number keyed by month; traits keyed by firm id);
+8. entry   - new micro firms (a Poisson number keyed by month; traits keyed by month and rank);
 9. classify - size classes; graduations and downgrades among survivors;
 10. record - the month's outcomes.
 """
@@ -75,12 +76,15 @@ class City:
         # 1. draw: each firm's own luck this month, whatever row it is in
         ids = t["firm_id"]
         log_shock, quality_draw = keys.normal_pair(Purpose.SHOCKS, month, ids)  # single precision
-        uniform = keys.uniform(Purpose.EXIT, month, ids)
+        uniform, u_event = keys.uniform_pair(Purpose.EXIT, month, ids)
+        spread = phases.diversification(p, self.annual_sales)  # larger firms' shocks average out
+        quality_draw *= spread
         # 2-3. produce and sell
-        log_cap = phases.log_capacity(p, t["capital"], t["ability"], log_shock)
+        t["log_productivity"][:] = phases.productivity_walk(p, t["log_productivity"], log_shock, spread)
+        log_cap = phases.log_capacity(p, t["capital"], t["ability"], t["log_productivity"])
         cap = np.exp(log_cap)
         weight = phases.demand_weight(p, log_cap, t["log_quality"] + t["training"], t["access"],
-                                      t["growth_oriented"])
+                                      t["growth_oriented"], t["log_reach"])
         sold = phases.market(p, cap, weight, t["access"], self.city_demand())
         sales = sold.domestic + sold.export
         # 4. book the month's sales
@@ -98,18 +102,20 @@ class City:
         t["capital"][:] = phases.accumulate(p, t["capital"], prof, t["growth_oriented"], utilisation)
         # 6. quality, and the fading of services' effects
         t["log_quality"][:] = phases.quality_walk(p, t["log_quality"], quality_draw)
+        rows, jumps = phases.product_events(p, u_event, spread)  # lumpy gains and losses
+        t["log_quality"][rows] += jumps
+        t["log_reach"][:] = phases.build_reach(p, t["log_reach"])
         instruments.fade(p, t)
         # 7. exit (a firm that closes with a loan outstanding defaults on it)
-        leaving = phases.exits(p, t["capital"], uniform)
+        leaving = phases.exits(p, t["capital"], uniform, t["sales_12m"], self.age())
         defaulting = leaving & (t["loan_balance"] > 0)
         self.defaults = int(np.count_nonzero(defaulting))
         if self.recorder:
             self.recorder.before_exit(leaving)
         t.remove(leaving)
         # 8. entry
-        k = int(keys.generator(Purpose.ENTRY_COUNT, month).poisson(p.entry_rate * p.n_firms))
-        new_ids = np.arange(t.next_id, t.next_id + k)
-        new_rows = t.append(phases.new_firms(p, keys, new_ids, month), k)
+        k = phases.entry_count(p, keys, month)
+        new_rows = t.append(phases.new_firms(p, keys, k, month), k)
         # 9. classify
         age = self.age()
         self.annual_sales = phases.annualised_sales(t["sales_12m"], age)

@@ -38,8 +38,8 @@ _TWO_M24, _TWO_PI_M24 = np.float32(2.0**-24), np.float32(2.0 * np.pi * 2.0**-24)
 class Purpose(IntEnum):
     """What a draw is for; each purpose is its own stream (never reorder: results depend on it)."""
     SHOCKS = 1  # productivity shock and quality change (a normal pair)
-    EXIT = 2  # closure for outside reasons
-    ENTRY_COUNT = 3  # how many firms enter this month (generator)
+    EXIT = 2  # closure for outside reasons, and product events (a uniform pair)
+    ENTRY_COUNT = 3  # how many firms enter this month (generator: one uniform, inverted)
     ENTRANT_TYPE = 4  # growth orientation, market access (a uniform pair)
     ENTRANT_PLACE = 5  # sector and sub-district (a uniform pair)
     ENTRANT_ABILITY = 6  # ability and start-up capital (a normal pair)

@@ -73,7 +73,13 @@ class Parameters:
         "Monthly output capacity of a firm with ability 1 and capital capital_ref.")
     shock_sd: float = _p(
         0.3, "log points", 0.0, 2.0, "uncertainty", "assumption",
-        "Standard deviation of the transient monthly productivity shock (mean-one lognormal).")
+        "Long-run standard deviation of a one-line firm's persistent productivity shock (its level "
+        "has mean one); larger firms' shocks are smaller (see common_shock_share).")
+    shock_persistence: float = _p(
+        0.98, "1 (per month)", 0.0, 0.9999, "uncertainty",
+        "Foster, Haltiwanger & Syverson 2008; Asker, Collard-Wexler & De Loecker 2014 (plant "
+        "productivity: annual persistence ~0.75-0.9); 0.98/month = 0.78/yr",
+        "Monthly autocorrelation of the log productivity shock (AR(1)).")
     growth_share: float = _p(
         0.06, "share", 0.0, 1.0, "uncertainty",
         "assumption; de Mel et al. 2008 find near-zero returns for subsistence firms",
@@ -124,10 +130,40 @@ class Parameters:
         "Mean monthly change in log product quality.")
     quality_sd: float = _p(
         0.08, "log points/month", 0.0, 1.0, "uncertainty", "assumption",
-        "Standard deviation of the monthly change in log product quality.")
+        "Standard deviation of the monthly change in log product quality of a one-line firm.")
+    event_rate: float = _p(
+        0.02, "1/month", 0.0, 1.0, "uncertainty",
+        "assumption; Bottazzi & Secchi 2006 (growth as the capture of lumpy business opportunities)",
+        "Monthly chance of a product event: a new product or large order that takes off, or the loss "
+        "of a main customer or product.")
+    event_sd: float = _p(
+        0.3, "log points", 0.0, 3.0, "uncertainty", "assumption",
+        "Standard deviation of a product event's effect on log quality (a one-line firm; scaled like "
+        "the other shocks for larger firms).")
     entrant_quality_sd: float = _p(
         0.25, "log points", 0.0, 3.0, "uncertainty", "assumption",
         "Dispersion of entrants' log quality around 0.")
+    entrant_reach: float = _p(
+        -1.0, "log points", -10.0, 0.0, "uncertainty",
+        "assumption, of the order of Foster, Haltiwanger & Syverson 2016 (young plants' demand far "
+        "below incumbents' at equal prices; closes over years)",
+        "Log of an entrant's customer reach relative to a mature firm's (0: as many customers as its "
+        "quality and access would bring a mature firm).")
+    reach_build: float = _p(
+        0.03, "1/month", 0.0, 1.0, "uncertainty",
+        "assumption; Foster, Haltiwanger & Syverson 2016, Arkolakis 2016 (customer bases are built "
+        "slowly); half-life of the gap ~2 years",
+        "Monthly share of the remaining gap in log customer reach that a firm closes.")
+    sales_per_line: float = _p(
+        300e6, "Rp/yr", 1e6, 1e12, "uncertainty",
+        "assumption (one product, outlet or main customer of a small firm); Sutton 2002, "
+        "Buldyrev et al. 2007 (firms as portfolios of independent activities)",
+        "Annual sales per independent line of business; a firm has max(1, annual sales / this) lines.")
+    common_shock_share: float = _p(
+        0.2, "share of variance", 0.0, 1.0, "uncertainty",
+        "assumption; Sutton 2002, Buldyrev et al. 2007",
+        "Share of a one-line firm's shock variance common to all of a firm's lines; the rest averages "
+        "out across lines, so shock SD = sd * sqrt(share + (1 - share) / lines).")
     access_alpha: float = _p(
         2.0, "1", 0.01, 100.0, "uncertainty", "assumption",
         "Beta-distribution shape a of entrants' market access.")
@@ -144,7 +180,8 @@ class Parameters:
         "Monthly fixed cost (rent, fees, utilities).")
     depreciation: float = _p(
         0.01, "1/month", 0.0, 1.0, "uncertainty", "assumption (~11 %/yr)",
-        "Monthly depreciation rate of capital.")
+        "Monthly depreciation rate of capital; replacing it is a cost paid from profit before any "
+        "reinvestment or withdrawal.")
     reinvest_growth: float = _p(
         0.5, "share of profit", 0.0, 1.0, "uncertainty", "assumption",
         "Share of a positive profit that growth-oriented firms reinvest.")
@@ -171,6 +208,12 @@ class Parameters:
     exit_capital: float = _p(
         0.5e6, "Rp", 0.0, 1e9, "uncertainty", "assumption",
         "A firm whose capital falls below this closes (capital exhausted).")
+    exit_profit: float = _p(
+        0.0, "Rp/month", -1e9, 1e9, "uncertainty",
+        "assumption (Hopenhayn 1992: firms exit when staying is worth less than leaving; 0 = an owner "
+        "closes a business that has not covered its costs over a year)",
+        "A firm at least a year old closes when its operating profit over the last 12 months, after "
+        "fixed costs and depreciation, averages below this per month.")
     exit_hazard: float = _p(
         0.002, "1/month", 0.0, 1.0, "uncertainty", "assumption (owner illness, moves; ~2.4 %/yr)",
         "Monthly probability of closing for reasons outside the business.")

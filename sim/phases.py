@@ -9,38 +9,71 @@ import functools
 from typing import NamedTuple
 
 import numpy as np
-from scipy import special
+from scipy import special, stats
 
 from .keyed import Keys, Purpose
 from .params import Parameters
 
 
-def log_capacity(p: Parameters, capital, ability, log_shock):
-    """Log of output capacity (Rp/month): output_at_ref * ability * shock * (K / capital_ref)^alpha.
+def log_capacity(p: Parameters, capital, ability, log_productivity):
+    """Log of output capacity (Rp/month):
+    output_at_ref * ability * exp(log_productivity) * (K / capital_ref)^alpha / mean.
 
-    ``log_shock`` is a standard-normal draw per firm; the shock is lognormal with mean one.
+    ``log_productivity`` is the firm's persistent productivity shock (``productivity_walk``),
+    in log points with SD ``shock_sd`` in the long run; the constant makes its level mean one.
     """
     log_y = (np.log(capital / p.capital_ref) * p.alpha
              + np.log(ability)
              + (np.log(p.output_at_ref) - 0.5 * p.shock_sd**2))
-    log_y += p.shock_sd * log_shock
+    log_y += log_productivity
     return log_y
 
 
-def capacity(p: Parameters, capital, ability, log_shock):
+def productivity_walk(p: Parameters, log_productivity, draw, spread):
+    """The persistent productivity shock: an AR(1) in logs with monthly persistence
+    ``shock_persistence`` and long-run SD ``shock_sd`` for a one-line firm; ``draw`` is standard
+    normal and ``spread`` (from ``diversification``) shrinks the innovations of larger firms."""
+    rho = p.shock_persistence
+    innovation = draw * spread
+    innovation *= p.shock_sd * np.sqrt(1.0 - rho * rho)
+    innovation += rho * log_productivity
+    return innovation
+
+
+def capacity(p: Parameters, capital, ability, log_productivity):
     """Output capacity (Rp/month); see ``log_capacity``."""
-    return np.exp(log_capacity(p, capital, ability, log_shock))
+    return np.exp(log_capacity(p, capital, ability, log_productivity))
 
 
-def demand_weight(p: Parameters, log_cap, log_quality, access, growth_oriented):
-    """A firm's pull on demand: quality^wq * access^wa * (capacity / output_at_ref)^ws, where ws is
-    scale_weight for growth-oriented firms and scale_weight_subsistence for subsistence firms.
-    Takes the log of capacity."""
+def demand_weight(p: Parameters, log_cap, log_quality, access, growth_oriented, log_reach=0.0):
+    """A firm's pull on demand: reach * quality^wq * access^wa * (capacity / output_at_ref)^ws,
+    where ws is scale_weight for growth-oriented firms and scale_weight_subsistence for subsistence
+    firms. Takes the logs of capacity and of customer reach."""
     ws = np.where(growth_oriented, p.scale_weight, p.scale_weight_subsistence)
     ws *= log_cap - np.log(p.output_at_ref)
     ws += p.quality_weight * log_quality
     ws += p.access_weight * np.log(access)
+    ws += log_reach
     return np.exp(ws, out=ws)
+
+
+def build_reach(p: Parameters, log_reach):
+    """Customer reach grows toward a mature firm's: each month the firm closes ``reach_build`` of
+    the remaining gap in log reach (demand accumulation; Foster, Haltiwanger & Syverson 2016)."""
+    return log_reach * (1.0 - p.reach_build)
+
+
+def diversification(p: Parameters, annual_sales):
+    """How much a firm's shocks shrink with its size: sqrt(c + (1 - c) / lines), where
+    lines = max(1, annual_sales / sales_per_line) independent lines of business and c is the share
+    of a line's shock variance common to the whole firm (Sutton 2002; Buldyrev et al. 2007)."""
+    c = p.common_shock_share
+    if c >= 1.0:
+        return np.ones_like(annual_sales)
+    inv_lines = np.minimum(p.sales_per_line / np.maximum(annual_sales, 1.0), 1.0)
+    inv_lines *= 1.0 - c
+    inv_lines += c
+    return np.sqrt(inv_lines, out=inv_lines)
 
 
 class Sales(NamedTuple):
@@ -73,16 +106,20 @@ def profit(p: Parameters, sales):
 
 
 def accumulate(p: Parameters, capital, prof, growth_oriented, utilisation):
-    """Next month's capital: depreciate, add reinvested profit, subtract losses.
+    """Next month's capital. Replacing worn capital (``depreciation``) is paid from profit first;
+    what remains (net profit) is reinvested at the firm type's rate when the firm used at least
+    ``invest_utilisation`` of its capacity, and withdrawn otherwise; a net loss (profit short of
+    depreciation, or negative) comes out of capital in full.
 
-    Profit is reinvested (at the firm type's rate) only when the firm used at least
-    ``invest_utilisation`` of its capacity; otherwise it is withdrawn.
+    So a viable firm keeps its capital and grows it only while demand presses on its capacity,
+    and only as fast as retained earnings allow (a financing constraint: Cooley & Quadrini 2001).
     """
+    net = prof - p.depreciation * capital
     gain = np.where(growth_oriented, p.reinvest_growth, p.reinvest_subsistence)
     gain *= utilisation >= p.invest_utilisation  # (a multiply is faster than a masked assignment)
-    gain *= np.maximum(prof, 0.0)  # a share of any profit
-    gain += np.minimum(prof, 0.0)  # losses in full
-    gain += capital * (1.0 - p.depreciation)
+    gain *= np.maximum(net, 0.0)  # a share of any net profit
+    gain += np.minimum(net, 0.0)  # net losses in full
+    gain += capital
     return gain
 
 
@@ -91,9 +128,27 @@ def quality_walk(p: Parameters, log_quality, draw):
     return log_quality + (p.quality_drift + p.quality_sd * draw)
 
 
-def exits(p: Parameters, capital, uniform):
-    """Firms that close this month: capital exhausted, or closure for outside reasons."""
-    return (capital < p.exit_capital) | (uniform < p.exit_hazard)
+def product_events(p: Parameters, uniform, spread):
+    """Rows with a product event this month (``uniform < event_rate``) and the event's effect on
+    log quality: ``event_sd * spread * z``, with z standard normal, read off the same uniform
+    (given an event, ``uniform / event_rate`` is uniform on [0, 1))."""
+    rows = np.flatnonzero(uniform < p.event_rate)
+    if rows.size == 0 or p.event_sd == 0:
+        return rows, np.zeros(rows.size)
+    z = special.ndtri(uniform[rows] / p.event_rate)
+    return rows, p.event_sd * spread[rows] * z
+
+
+def exits(p: Parameters, capital, uniform, sales_12m=None, age=None):
+    """Firms that close this month: capital exhausted; closure for outside reasons; or, on each
+    anniversary of entry, a year in which the business did not earn ``exit_profit`` a month after
+    fixed costs and depreciation (the owner's yearly review of the accounts)."""
+    leaving = (capital < p.exit_capital) | (uniform < p.exit_hazard)
+    if sales_12m is not None:
+        year_profit = p.margin * sales_12m - 12.0 * (p.fixed_cost + p.exit_profit + p.depreciation * capital)
+        review = (age % 12 == 0) & (age > 0)  # once a year, on the firm's anniversary
+        leaving |= (year_profit < 0.0) & review
+    return leaving
 
 
 def workers(p: Parameters, annual_sales):
@@ -142,25 +197,41 @@ def beta_quantile(a: float, b: float, u: np.ndarray) -> np.ndarray:
     return q
 
 
-def new_firms(p: Parameters, keys: Keys, ids: np.ndarray, month: int) -> dict:
-    """The starting states of entrants with firm ids ``ids``, each drawn from the firm's own keys
-    (so an entrant is the same firm in every scenario run on the same seed)."""
-    k = len(ids)
-    u_growth, u_access = keys.uniform_pair(Purpose.ENTRANT_TYPE, 0, ids)
-    u_sector, u_district = keys.uniform_pair(Purpose.ENTRANT_PLACE, 0, ids)
-    z_ability, z_capital = keys.normal_pair(Purpose.ENTRANT_ABILITY, 0, ids)
-    z_quality = keys.normal(Purpose.ENTRANT_QUALITY, 0, ids).astype(np.float64)
+def entry_count(p: Parameters, keys: Keys, month: int) -> int:
+    """How many firms enter this month: Poisson(entry_rate * n_firms), by inverting the Poisson
+    distribution at one keyed uniform, so a higher rate never gives fewer entrants on the same
+    seed (common random numbers for calibration and sensitivity studies)."""
+    rate = p.entry_rate * p.n_firms
+    if rate <= 0:
+        return 0
+    u = keys.generator(Purpose.ENTRY_COUNT, month).random()
+    return int(stats.poisson.ppf(u, rate))
+
+
+def new_firms(p: Parameters, keys: Keys, k: int, month: int) -> dict:
+    """The starting states of the ``k`` entrants of month ``month``. The i-th entrant of a month is
+    drawn from keys of (month, i): it is the same firm in every scenario run on the same seed, and
+    in every run whose entry rate gives at least i + 1 entrants that month."""
+    rank = np.arange(k)
+    u_growth, u_access = keys.uniform_pair(Purpose.ENTRANT_TYPE, month, rank)
+    u_sector, u_district = keys.uniform_pair(Purpose.ENTRANT_PLACE, month, rank)
+    z_ability, z_capital = keys.normal_pair(Purpose.ENTRANT_ABILITY, month, rank)
+    z_quality, z_productivity = keys.normal_pair(Purpose.ENTRANT_QUALITY, month, rank)
+    z_quality = z_quality.astype(np.float64)
     growth = u_growth < p.growth_share
     median = np.where(growth, p.ability_growth_median, p.ability_subsistence_median)
     ability = median * np.exp(p.ability_sd * z_ability.astype(np.float64))
     capital = p.entrant_capital_median * np.exp(p.entrant_capital_sd * z_capital.astype(np.float64))
     log_quality = p.entrant_quality_sd * z_quality
+    log_reach = np.full(k, float(p.entrant_reach))
+    log_productivity = p.shock_sd * z_productivity.astype(np.float64)  # from the long-run spread
     access = beta_quantile(p.access_alpha, p.access_beta, u_access)  # Beta(a, b) by inversion
     access = np.clip(access, 1e-3, 1.0)
     sector = (u_sector * len(SECTORS)).astype(np.int8)
     district = (u_district * p.n_districts).astype(np.int8)
     return dict(growth_oriented=growth, ability=ability, capital=capital,
-                log_quality=log_quality, access=access, access_base=access.copy(),
+                log_quality=log_quality, log_reach=log_reach,
+                log_productivity=log_productivity, access=access, access_base=access.copy(),
                 sector=sector, district=district,
                 entry_month=np.full(k, month, np.int32))
 

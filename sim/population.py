@@ -33,7 +33,7 @@ from .keyed import Keys, Purpose
 from .params import BURN_IN_IRRELEVANT, Parameters, levers
 from .state import COLUMNS, FirmTable
 
-MODEL_VERSION = "6"
+MODEL_VERSION = "7"
 """Bump whenever a rule of the firm model changes, so cached burn-ins are not reused."""
 
 
@@ -64,7 +64,7 @@ def burn_in_key(p: Parameters) -> str:
 def entrants_table(p: Parameters, keys: Keys, k: int, month: int = 0) -> FirmTable:
     """A table of ``k`` entrants (firm ids 0 … k - 1) drawn from ``keys``."""
     table = FirmTable(int(k * 1.3) + 16)
-    table.append(phases.new_firms(p, keys, np.arange(k), month), k)
+    table.append(phases.new_firms(p, keys, k, month), k)
     return table
 
 

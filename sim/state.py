@@ -21,6 +21,8 @@ COLUMNS: dict[str, tuple[type, tuple[int, ...]]] = {
     "ability": (np.float64, ()),
     "capital": (np.float64, ()),
     "log_quality": (np.float64, ()),
+    "log_productivity": (np.float64, ()),  # persistent productivity shock (AR(1) in logs)
+    "log_reach": (np.float64, ()),  # log customer reach relative to a mature firm's (<= 0, rises)
     "access": (np.float64, ()),
     "access_base": (np.float64, ()),
     "sales": (np.float64, ()),  # last month's total sales, Rp

@@ -35,7 +35,7 @@ RUN_COLUMNS = ("run_id", "scenario", "point", "replicate", "seed", "factors", "p
                "git_commit", "study_fingerprint")
 
 
-SCHEMA = "3"
+SCHEMA = "4"
 """Bump when the tables change; a store of another schema is refused, not silently mixed."""
 
 

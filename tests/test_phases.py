@@ -13,7 +13,8 @@ def test_capacity_follows_the_production_function_and_shock_has_mean_one():
     cap = phases.capacity(P.replace(shock_sd=0.0), k, np.array([1.0, 2.0]), np.zeros(2))
     assert cap == pytest.approx([P.output_at_ref, 2 * P.output_at_ref * 4**P.alpha])
     draws = np.random.default_rng(1).standard_normal(400_000)
-    mean = phases.capacity(P, np.full(draws.size, P.capital_ref), np.ones(draws.size), draws).mean()
+    mean = phases.capacity(P, np.full(draws.size, P.capital_ref), np.ones(draws.size),
+                           P.shock_sd * draws).mean()
     assert mean == pytest.approx(P.output_at_ref, rel=0.01)
 
 
@@ -34,20 +35,61 @@ def test_export_only_above_access_threshold_and_within_spare_capacity():
     assert sold.export == pytest.approx([0.0, 50.0])  # 100 demanded abroad, 50 spare
 
 
-def test_accumulate_reinvests_only_when_busy_and_losses_eat_capital():
+def test_accumulate_replaces_depreciation_first_reinvests_only_when_busy_and_losses_eat_capital():
     p = P.replace(depreciation=0.01, reinvest_growth=0.5, reinvest_subsistence=0.1,
                   invest_utilisation=0.9)
-    k = np.full(4, 100.0)
-    prof = np.array([10.0, 10.0, 10.0, -5.0])
-    growth = np.array([True, False, True, True])
-    util = np.array([1.0, 1.0, 0.5, 1.0])
-    assert phases.accumulate(p, k, prof, growth, util) == pytest.approx([104.0, 100.0, 99.0, 94.0])
+    k = np.full(5, 100.0)
+    prof = np.array([10.0, 10.0, 10.0, -5.0, 0.4])
+    growth = np.array([True, False, True, True, True])
+    util = np.array([1.0, 1.0, 0.5, 1.0, 1.0])
+    # net profit = profit - 1 (depreciation): 9 reinvested at 50 % / 10 %, or withdrawn when idle;
+    # a loss comes out in full with the depreciation; a profit short of depreciation shrinks capital
+    assert phases.accumulate(p, k, prof, growth, util) == pytest.approx([104.5, 100.9, 100.0, 94.0, 99.4])
 
 
 def test_exits_on_exhausted_capital_or_outside_hazard():
     p = P.replace(exit_capital=1.0, exit_hazard=0.1)
     out = phases.exits(p, np.array([0.5, 5.0, 5.0]), np.array([0.9, 0.05, 0.9]))
     assert out.tolist() == [True, True, False]
+
+
+def test_yearly_review_closes_firms_that_did_not_cover_their_costs_only_on_anniversaries():
+    p = P.replace(exit_capital=0.0, exit_hazard=0.0, margin=0.25, fixed_cost=1.0, depreciation=0.01,
+                  exit_profit=0.5)
+    capital = np.full(6, 100.0)
+    # a year's profit = 0.25 * sales_12m - 12 * (1 + 0.5 + 1): break-even at sales_12m = 120
+    sales_12m = np.array([119.0, 121.0, 119.0, 119.0, 119.0, 121.0])
+    age = np.array([12, 12, 13, 0, 24, 36])
+    out = phases.exits(p, capital, np.ones(6), sales_12m, age)
+    assert out.tolist() == [True, False, False, False, True, False]
+
+
+def test_customer_reach_closes_a_constant_share_of_its_gap():
+    p = P.replace(reach_build=0.1)
+    r = np.array([-1.0, -0.5, 0.0])
+    for _ in range(10):
+        r = phases.build_reach(p, r)
+    assert r == pytest.approx(np.array([-1.0, -0.5, 0.0]) * 0.9**10)
+
+
+def test_diversification_shrinks_shocks_with_lines_of_business():
+    p = P.replace(sales_per_line=10e6, common_shock_share=0.2)
+    f = phases.diversification(p, np.array([0.0, 5e6, 10e6, 40e6, 1e18]))
+    assert f == pytest.approx(np.sqrt([1.0, 1.0, 1.0, 0.2 + 0.8 / 4, 0.2]), rel=1e-6)
+    assert phases.diversification(p.replace(common_shock_share=1.0), np.array([1e9])) == pytest.approx([1.0])
+
+
+def test_productivity_is_an_ar1_with_the_stated_long_run_spread():
+    p = P.replace(shock_sd=0.3, shock_persistence=0.9)
+    rng = np.random.default_rng(5)
+    x = p.shock_sd * rng.standard_normal(200_000)  # entrants start from the long-run distribution
+    first = x.copy()
+    for _ in range(30):
+        x = phases.productivity_walk(p, x, rng.standard_normal(x.size), np.ones(x.size))
+    assert x.std() == pytest.approx(0.3, rel=0.01)
+    assert np.corrcoef(first, x)[0, 1] == pytest.approx(0.9**30, abs=0.01)
+    half = phases.productivity_walk(p, np.zeros(3), np.ones(3), np.full(3, 0.5))
+    assert half == pytest.approx(np.full(3, 0.5 * 0.3 * np.sqrt(1 - 0.81)))
 
 
 def test_workers_at_least_one_and_pass_reference():
@@ -59,7 +101,7 @@ def test_entrants_are_drawn_from_their_stated_distributions():
     from scipy import stats
 
     from sim.keyed import Keys
-    f = phases.new_firms(P, Keys(3), np.arange(20_000), month=7)
+    f = phases.new_firms(P, Keys(3), 20_000, month=7)
     assert (f["entry_month"] == 7).all()
     assert abs(f["growth_oriented"].mean() - P.growth_share) < 0.005
     assert stats.kstest(f["access"], stats.beta(P.access_alpha, P.access_beta).cdf).pvalue > 0.01
@@ -69,32 +111,58 @@ def test_entrants_are_drawn_from_their_stated_distributions():
     log_a = np.log(f["ability"][sub] / P.ability_subsistence_median) / P.ability_sd
     assert stats.kstest(log_a, "norm").pvalue > 0.01
     assert stats.kstest(f["log_quality"] / P.entrant_quality_sd, "norm").pvalue > 0.01
+    assert stats.kstest(f["log_productivity"] / P.shock_sd, "norm").pvalue > 0.01
+    assert (f["log_reach"] == P.entrant_reach).all()
+    assert abs(np.corrcoef(f["log_quality"], f["log_productivity"])[0, 1]) < 0.03
     assert np.bincount(f["district"]).tolist() == pytest.approx([20_000 / P.n_districts] * P.n_districts,
                                                                 rel=0.1)
     assert np.bincount(f["sector"]).size == len(phases.SECTORS)
     assert abs(np.corrcoef(log_k, f["access"])[0, 1]) < 0.03  # traits drawn independently
 
 
-def test_an_entrant_is_a_function_of_its_id():
+def test_an_entrant_is_a_function_of_its_month_and_rank():
     from sim.keyed import Keys
-    a = phases.new_firms(P, Keys(3), np.arange(100, 200), month=7)
-    b = phases.new_firms(P, Keys(3), np.arange(150, 250), month=9)
-    for col in ("capital", "ability", "access", "log_quality", "sector", "district"):
-        assert np.array_equal(a[col][50:], b[col][:50])
-    c = phases.new_firms(P, Keys(4), np.arange(100, 200), month=7)
+    a = phases.new_firms(P, Keys(3), 100, month=7)
+    b = phases.new_firms(P, Keys(3), 150, month=7)  # a higher entry rate: the first 100 are the same
+    for col in ("capital", "ability", "access", "log_quality", "log_productivity", "sector", "district"):
+        assert np.array_equal(a[col], b[col][:100])
+    c = phases.new_firms(P, Keys(4), 100, month=7)
+    d = phases.new_firms(P, Keys(3), 100, month=8)
     assert not np.array_equal(a["capital"], c["capital"])
+    assert not np.array_equal(a["capital"], d["capital"])
 
 
-def test_known_answer_capital_closed_form_with_constant_sales():
-    """No shocks, one firm, demand always below capacity: sales = D every month, so
-    K_t = (1-d)^t K_0 + s*pi*(1-(1-d)^t)/d with pi = margin*D - F."""
-    p = Parameters(**QUIET, demand_per_firm=2e6, invest_utilisation=0.0, exit_capital=0.0)
-    city = one_firm_city(p, capital=5e9)  # capacity far above demand
-    k0, d, s = 5e9, p.depreciation, p.reinvest_growth
+def test_entry_count_is_poisson_and_rises_with_the_rate_on_the_same_seed():
+    from scipy import stats
+
+    from sim.keyed import Keys
+    keys = Keys(11)
+    low = np.array([phases.entry_count(P.replace(n_firms=1000, entry_rate=0.02), keys, m) for m in range(2000)])
+    high = np.array([phases.entry_count(P.replace(n_firms=1000, entry_rate=0.025), keys, m) for m in range(2000)])
+    assert (high >= low).all() and (high > low).any()
+    assert abs(low.mean() - 20) < 4 * np.sqrt(20 / 2000)
+    assert stats.chisquare(np.bincount(low, minlength=45)[10:31],
+                           2000 * stats.poisson.pmf(np.arange(10, 31), 20) * (np.bincount(low, minlength=45)[10:31].sum()
+                           / (2000 * stats.poisson.pmf(np.arange(10, 31), 20).sum()))).pvalue > 0.001
+    assert phases.entry_count(P.replace(entry_rate=0.0), keys, 5) == 0
+
+
+@pytest.mark.parametrize("k0", [5e9, 5e6])
+def test_known_answer_capital_closed_form_with_constant_sales(k0):
+    """No shocks, one firm, demand always below capacity: sales = D every month, profit
+    pi = margin*D - F. Depreciation is replaced from profit first, so capital moves toward
+    K* = pi/d: from above (net loss) as K_t = K* + (K_0 - K*)(1-d)^t; from below (net profit,
+    a share s reinvested) as K_t = K* + (K_0 - K*)(1-s*d)^t."""
+    p = Parameters(**QUIET, demand_per_firm=2e6, invest_utilisation=0.0, exit_capital=0.0,
+                   exit_profit=-1e9)
+    city = one_firm_city(p, capital=k0, ability=50.0)  # capacity far above demand
+    d, s = p.depreciation, p.reinvest_growth
     pi = p.margin * 2e6 - p.fixed_cost
+    k_star = pi / d
+    rate = 1 - d if k0 > k_star else 1 - s * d
     for t in range(1, 61):
         city.step()
-        expected = (1 - d) ** t * k0 + s * pi * (1 - (1 - d) ** t) / d
+        expected = k_star + (k0 - k_star) * rate**t
         assert city.firms["capital"][0] == pytest.approx(expected, rel=1e-12)
         assert city.firms["sales"][0] == pytest.approx(2e6)
 
@@ -102,14 +170,14 @@ def test_known_answer_capital_closed_form_with_constant_sales():
 def test_known_answer_capacity_constrained_growth_matches_scalar_recursion():
     """Demand far above capacity: the firm sells its capacity and reinvests; compare with a
     scalar re-implementation of the rules."""
-    p = Parameters(**QUIET, demand_per_firm=1e10, exit_capital=0.0)
+    p = Parameters(**QUIET, demand_per_firm=1e10, exit_capital=0.0, exit_profit=-1e9)
     city = one_firm_city(p, capital=2e6, ability=1.3)
     k = 2e6
     for _ in range(48):
         city.step()
         y = p.output_at_ref * 1.3 * (k / p.capital_ref) ** p.alpha
-        prof = p.margin * y - p.fixed_cost
-        k = k * (1 - p.depreciation) + (p.reinvest_growth * prof if prof > 0 else prof)
+        net = p.margin * y - p.fixed_cost - p.depreciation * k
+        k += p.reinvest_growth * net if net > 0 else net
         assert city.firms["capital"][0] == pytest.approx(k, rel=1e-10)
 
 

@@ -1,0 +1,347 @@
+"""Calibration: fit the model's uncertain parameters to public figures, reproducibly.
+
+The procedure (``msme-sim calibrate``; docs/calibration.md):
+
+1. **Moments.** A city is simulated from a cold burn-in (no cache) and run for ``months`` over a
+   fixed set of seeds, with firm snapshots every 12 months; ``moments`` measures the figures in
+   ``TARGETS`` on it (class shares, survival, export share, mean sales and workers of micro firms,
+   and the firm-dynamics regularities: growth by age and size, volatility against size,
+   tent-shaped growth rates).
+2. **Distance.** Each moment's gap to its target in units of the target's tolerance, squared and
+   summed (a weighted method of simulated moments; the tolerance says how far from the target a
+   figure may be before we call it wrong, so it is the weight's square root).
+3. **Search.** Nelder-Mead (scipy.optimize) over the chosen parameters, each mapped from its
+   search range to the real line (logit), from the current defaults. The seeds are the same in
+   every evaluation (common random numbers), so the distance is a deterministic function of the
+   parameters and the search does not chase noise.
+4. **Evidence.** At the fitted values: the gap per target; the local sensitivity of every moment
+   to every parameter (central differences over 10 % of each search range), and from it how tightly
+   the targets pin each parameter (the approximate standard error of a parameter, in shares of its
+   search range, from the Gauss-Newton information matrix J'J of the standardised gaps). A
+   parameter whose standard error is a large share of its range is left loose by the targets.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from .classes import CLASS_NAMES, classify
+from .params import Parameters, ParameterError
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    value: float
+    tolerance: float  # a gap of one tolerance adds 1 to the distance
+    unit: str
+    source: str
+
+
+TARGETS: tuple[Target, ...] = (
+    Target("small_share", 1.22, 0.3, "% of firms (Law 20/2008)", "KemenKopUKM 2019"),
+    Target("medium_share", 0.10, 0.04, "% of firms (Law 20/2008)", "KemenKopUKM 2019"),
+    Target("survival_24", 0.66, 0.04, "share of entrants", "Knaup 2005"),
+    Target("survival_48", 0.44, 0.04, "share of entrants", "Knaup 2005"),
+    Target("firms_ratio", 1.0, 0.05, "firms / n_firms", "KemenKopUKM census 2023 (Medan ~90,000)"),
+    Target("export_share", 0.145, 0.015, "share of MSME sales", "KemenKopUKM 2023; seed paper Table 1"),
+    Target("micro_sales", 76.1, 19.0, "Rp M/yr, mean of micro firms", "UMKM Indonesia 2020"),
+    Target("micro_workers", 1.7, 0.4, "workers per micro firm", "KemenKopUKM 2019"),
+    Target("growth_young", 0.08, 0.04, "mean 1-yr log growth, survivors aged 1-3",
+           "Haltiwanger, Jarmin & Miranda 2013 (positive); Hsieh & Klenow 2014 (slower in India, "
+           "Mexico)"),
+    Target("growth_old", 0.0, 0.03, "mean 1-yr log growth, survivors aged >= 10",
+           "Haltiwanger, Jarmin & Miranda 2013"),
+    Target("growth_small_minus_large", 0.05, 0.03,
+           "mean growth, smallest minus largest size quintile", "Evans 1987; Hall 1987"),
+    Target("volatility_slope", -0.17, 0.05, "slope of log SD of growth on log size",
+           "Stanley et al. 1996; Sutton 2002"),
+    Target("return_subsistence", 0.5, 0.5, "%/month, marginal return to capital, subsistence firms",
+           "de Mel, McKenzie & Woodruff 2008 (~0 for subsistence firms)"),
+    Target("return_growth_constrained", 5.5, 1.25,
+           "%/month, marginal return to capital, capacity-constrained growth-oriented firms",
+           "de Mel, McKenzie & Woodruff 2008 (~5.7 % on average; 3-8 % band)"),
+    Target("growth_kurtosis", 3.0, 1.0, "excess kurtosis of growth standardised within size deciles",
+           "Stanley et al. 1996; Bottazzi & Secchi 2006 (Laplace: 3)"),
+)
+TARGET_NAMES = tuple(t.name for t in TARGETS)
+
+DEFAULT_FIT = ("entrant_reach", "reach_build", "quality_drift", "fixed_cost", "entry_rate",
+               "output_at_ref", "growth_share", "sales_per_line", "export_demand_ratio")
+"""The parameters ``msme-sim calibrate`` fits unless told otherwise."""
+
+SEARCH_RANGE: dict[str, tuple[float, float]] = {
+    # where the search may go: plausible values, narrower than the validation limits
+    "entrant_reach": (-2.0, 0.0),
+    "reach_build": (0.005, 0.15),
+    "quality_drift": (-0.02, 0.0),
+    "quality_sd": (0.02, 0.2),
+    "fixed_cost": (0.05e6, 1.0e6),
+    "entry_rate": (0.004, 0.04),
+    "output_at_ref": (1e6, 2e7),
+    "demand_per_firm": (2e6, 4e7),
+    "growth_share": (0.01, 0.3),
+    "sales_per_line": (2e6, 1e9),
+    "common_shock_share": (0.0, 1.0),
+    "export_demand_ratio": (0.1, 3.0),
+    "scale_weight": (0.0, 1.0),
+    "reinvest_growth": (0.05, 1.0),
+    "shock_sd": (0.05, 0.8),
+    "shock_persistence": (0.8, 0.999),
+    "ability_sd": (0.05, 1.0),
+    "entrant_capital_median": (1e6, 5e7),
+    "exit_hazard": (0.0, 0.01),
+    "event_rate": (0.0, 0.2),
+    "event_sd": (0.0, 1.5),
+    "exit_profit": (-0.5e6, 1e6),
+}
+
+
+# -- moments ------------------------------------------------------------------------------------
+def growth_table(snapshots: dict[int, pd.DataFrame]) -> pd.DataFrame:
+    """One row per firm and year: annual sales at t, age at t, and log growth to t + 12, for firms
+    present at both ends and at least 12 months old at t (so their annual sales are a full year's)."""
+    months = sorted(snapshots)
+    rows = []
+    for a_m, b_m in zip(months[:-1], months[1:], strict=True):
+        if b_m - a_m != 12:
+            continue
+        a = snapshots[a_m]
+        a = a.loc[a["age_months"] >= 12, ["firm_id", "age_months", "annual_sales"]]
+        b = snapshots[b_m][["firm_id", "annual_sales"]].rename(columns={"annual_sales": "next"})
+        j = a.merge(b, on="firm_id")
+        j = j[(j["annual_sales"] > 0) & (j["next"] > 0)]
+        rows.append(pd.DataFrame({"age_months": j["age_months"].to_numpy(),
+                                  "size": j["annual_sales"].to_numpy(),
+                                  "growth": np.log(j["next"].to_numpy() / j["annual_sales"].to_numpy())}))
+    if not rows:
+        return pd.DataFrame(columns=["age_months", "size", "growth"])
+    return pd.concat(rows, ignore_index=True)
+
+
+def growth_moments(g: pd.DataFrame) -> dict[str, float]:
+    """The firm-dynamics moments of a growth table (``growth_table``)."""
+    out = dict.fromkeys(("growth_young", "growth_old", "growth_small_minus_large",
+                         "volatility_slope", "growth_kurtosis"), math.nan)
+    if len(g) < 100:
+        return out
+    age_y = g["age_months"] / 12.0
+    out["growth_young"] = float(g["growth"][age_y < 3].mean())
+    out["growth_old"] = float(g["growth"][age_y >= 10].mean())
+    quint = pd.qcut(g["size"].rank(method="first"), 5, labels=False)
+    by_q = g["growth"].groupby(quint).mean()
+    out["growth_small_minus_large"] = float(by_q.iloc[0] - by_q.iloc[-1])
+    dec = pd.qcut(g["size"].rank(method="first"), 10, labels=False)
+    sd = g["growth"].groupby(dec).std()
+    size = g["size"].groupby(dec).mean()
+    out["volatility_slope"] = float(np.polyfit(np.log(size), np.log(sd), 1)[0])
+    z = (g["growth"] - g["growth"].groupby(dec).transform("mean")) / g["growth"].groupby(dec).transform("std")
+    out["growth_kurtosis"] = float(stats.kurtosis(z))
+    return out
+
+
+def marginal_returns(snap: pd.DataFrame, p: Parameters) -> dict[str, float]:
+    """The monthly return (%) to a little more capital, by firm: margin * alpha * capacity / capital
+    for a firm selling all it can make (utilisation ~1), 0 for a firm with idle capacity; averaged
+    over subsistence firms, and over capacity-constrained growth-oriented firms (the quantity
+    de Mel et al. 2008 estimate with grants; the grant experiment itself is in ``sim.validate``)."""
+    util = snap["utilisation"].to_numpy()
+    bound = util >= 0.999
+    cap = snap["sales_month"].to_numpy() / np.maximum(util, 1e-9)
+    ret = np.where(bound, 100 * p.margin * p.alpha * cap / snap["capital"].to_numpy(), 0.0)
+    growth = snap["growth_oriented"].to_numpy()
+    sub = ret[~growth]
+    con = ret[growth & bound]
+    return dict(return_subsistence=float(sub.mean()) if sub.size else math.nan,
+                return_growth_constrained=float(con.mean()) if con.size else math.nan)
+
+
+def moments(results: Sequence, p: Parameters) -> dict[str, float]:
+    """Every figure in ``TARGETS``, measured on runs (``sim.run.RunResult`` with yearly snapshots)
+    of one parameter set; figures of single runs are averaged, growth observations pooled."""
+    per_run = []
+    growth = []
+    for r in results:
+        # class shares, sales, workers and returns: averaged over the yearly snapshots after month 0
+        snaps = [r.snapshots[m] for m in sorted(r.snapshots) if m > 0] or [r.snapshots[max(r.snapshots)]]
+        yearly = []
+        for s in snaps:
+            law20 = classify("law20_2008", s["capital"].to_numpy(), s["annual_sales"].to_numpy(),
+                             s["age_months"].to_numpy())
+            micro = law20 == CLASS_NAMES.index("micro")
+            yearly.append(dict(
+                small_share=100 * float(np.mean(law20 == CLASS_NAMES.index("small"))),
+                medium_share=100 * float(np.mean(law20 == CLASS_NAMES.index("medium"))),
+                firms_ratio=len(s) / p.n_firms,
+                micro_sales=float(s["annual_sales"].to_numpy()[micro].mean()) / 1e6,
+                micro_workers=float(s["workers"].to_numpy()[micro].mean()),
+                **marginal_returns(s, p)))
+        surv = r.survival
+        per_run.append(dict(
+            {k: float(np.mean([y[k] for y in yearly])) for k in yearly[0]},
+            survival_24=float(surv.get(24, math.nan)),
+            survival_48=float(surv.get(48, math.nan)),
+            export_share=float(r.monthly["export_share"].iloc[1:].mean()),
+        ))
+        growth.append(growth_table(r.snapshots))
+    out = {k: float(np.mean([m[k] for m in per_run])) for k in per_run[0]}
+    out.update(growth_moments(pd.concat(growth, ignore_index=True)))
+    return {name: out[name] for name in TARGET_NAMES}
+
+
+def simulate(p: Parameters, seeds: Sequence[int], months: int) -> dict[str, float]:
+    """Moments of parameter set ``p``: a cold burn-in (not cached), then one run per seed."""
+    from .run import run
+    results = [run(p, seed=s, months=months, snapshot_months=range(0, months + 1, 12),
+                   use_cache=False) for s in seeds]
+    return moments(results, p)
+
+
+def distance(m: dict[str, float], targets: Sequence[Target] = TARGETS) -> float:
+    """Sum of squared gaps in tolerances (a missing figure counts as 100 tolerances)."""
+    return float(sum(_gap(m[t.name], t) ** 2 for t in targets))
+
+
+def _gap(value: float, t: Target) -> float:
+    return 100.0 if not math.isfinite(value) else (value - t.value) / t.tolerance
+
+
+# -- search -------------------------------------------------------------------------------------
+def _to_unit(x: float, lo: float, hi: float) -> float:
+    u = min(max((x - lo) / (hi - lo), 1e-6), 1 - 1e-6)
+    return math.log(u / (1 - u))
+
+
+def _from_unit(y: float, lo: float, hi: float) -> float:
+    return lo + (hi - lo) / (1.0 + math.exp(-y))
+
+
+@dataclass
+class Fit:
+    names: tuple[str, ...]
+    start: dict[str, float]
+    fitted: dict[str, float]
+    moments_start: dict[str, float]
+    moments_fitted: dict[str, float]
+    distance_start: float
+    distance_fitted: float
+    evaluations: int
+    seconds: float
+    jacobian: pd.DataFrame | None = None  # d moment / d parameter (moment units per search range)
+    identification: pd.DataFrame | None = None
+
+    def target_table(self, targets: Sequence[Target] = TARGETS) -> pd.DataFrame:
+        return pd.DataFrame([dict(target=t.name, unit=t.unit, value=t.value, tolerance=t.tolerance,
+                                  start=self.moments_start[t.name], fitted=self.moments_fitted[t.name],
+                                  gap_fitted=_gap(self.moments_fitted[t.name], t), source=t.source)
+                             for t in targets])
+
+
+def fit(base: Parameters, names: Sequence[str], *, seeds: Sequence[int] = (1, 2), months: int = 120,
+        max_evals: int = 200, targets: Sequence[Target] = TARGETS,
+        simulate_fn: Callable[[Parameters], dict[str, float]] | None = None,
+        log: Callable[[str], None] | None = None, sensitivities: bool = True) -> Fit:
+    """Minimise ``distance`` over ``names`` from ``base``'s values (Nelder-Mead, logit scale)."""
+    names = tuple(names)
+    for n in names:
+        if n not in SEARCH_RANGE:
+            raise ParameterError(f"cannot calibrate '{n}': no search range; choose from "
+                                 f"{', '.join(sorted(SEARCH_RANGE))}")
+    sim = simulate_fn or (lambda p: simulate(p, seeds, months))
+    cache: dict[tuple, tuple[float, dict]] = {}
+    t0 = time.perf_counter()
+
+    def params_of(y) -> Parameters:
+        return base.replace(**{n: _from_unit(float(v), *SEARCH_RANGE[n]) for n, v in zip(names, y, strict=True)})
+
+    def evaluate(y) -> tuple[float, dict]:
+        key = tuple(np.round(y, 10))
+        if key not in cache:
+            try:
+                p = params_of(y)
+                m = sim(p)
+                d = distance(m, targets)
+            except ParameterError:  # e.g. an instrument mix pushed out of range: out of bounds
+                m, d = dict.fromkeys(TARGET_NAMES, math.nan), 1e9
+            cache[key] = (d, m)
+            if log:
+                log(f"  eval {len(cache):>4}  distance {d:10.3f}  " + "  ".join(
+                    f"{n}={getattr(params_of(y), n):.4g}" for n in names))
+        return cache[key]
+
+    y0 = np.array([_to_unit(getattr(base, n), *SEARCH_RANGE[n]) for n in names])
+    d0, m0 = evaluate(y0)
+    # an initial simplex of half a logit unit along each axis
+    simplex = np.vstack([y0] + [y0 + 0.5 * np.eye(len(names))[i] for i in range(len(names))])
+    res = optimize.minimize(lambda y: evaluate(y)[0], y0, method="Nelder-Mead",
+                            options=dict(maxfev=max_evals, initial_simplex=simplex,
+                                         xatol=1e-3, fatol=1e-3))
+    y_best = min(cache, key=lambda k: cache[k][0])
+    d1, m1 = cache[y_best]
+    p1 = params_of(np.array(y_best))
+    out = Fit(names, {n: getattr(base, n) for n in names}, {n: getattr(p1, n) for n in names},
+              m0, m1, d0, d1, len(cache), 0.0)
+    del res
+    if sensitivities:
+        out.jacobian, out.identification = _identification(p1, names, sim, targets)
+    out.seconds = time.perf_counter() - t0
+    return out
+
+
+def _identification(p: Parameters, names, sim, targets) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Central differences of every moment over +-5 % of each parameter's search range."""
+    cols = {}
+    for n in names:
+        lo, hi = SEARCH_RANGE[n]
+        h = 0.05 * (hi - lo)
+        x = getattr(p, n)
+        up, down = min(x + h, hi), max(x - h, lo)
+        m_up, m_down = sim(p.replace(**{n: up})), sim(p.replace(**{n: down}))
+        span = (up - down) / (hi - lo)  # in shares of the search range
+        cols[n] = {t.name: (m_up[t.name] - m_down[t.name]) / span for t in targets}
+    jac = pd.DataFrame(cols)  # moment units per search range
+    scaled = jac.to_numpy() / np.array([t.tolerance for t in targets])[:, None]  # tolerances per range
+    scaled = np.nan_to_num(scaled)
+    info = scaled.T @ scaled
+    cov = np.linalg.pinv(info)
+    se = np.sqrt(np.clip(np.diag(cov), 0, None))
+    rows = []
+    for i, n in enumerate(names):
+        strongest = np.argsort(-np.abs(scaled[:, i]))[:2]
+        rows.append(dict(parameter=n, value=getattr(p, n), search_range=SEARCH_RANGE[n],
+                         se_share_of_range=float(se[i]),
+                         pinned="pinned" if se[i] < 0.1 else ("weakly" if se[i] < 0.3 else "loose"),
+                         moved_most=", ".join(targets[j].name for j in strongest)))
+    return jac, pd.DataFrame(rows)
+
+
+def report(fit_: Fit, *, seeds, months, n_firms) -> str:
+    """The evidence as Markdown."""
+    lines = [f"# Calibration ({fit_.evaluations} evaluations, {fit_.seconds:.0f} s; "
+             f"{n_firms:,} firms, seeds {', '.join(map(str, seeds))}, {months} months)", "",
+             f"Distance {fit_.distance_start:.2f} at the start, {fit_.distance_fitted:.2f} fitted "
+             "(sum of squared gaps in tolerances).", "", "## Targets", "",
+             "| target | unit | target | tolerance | start | fitted | gap (tolerances) | source |",
+             "|---|---|---:|---:|---:|---:|---:|---|"]
+    for r in fit_.target_table().itertuples():
+        lines.append(f"| {r.target} | {r.unit} | {r.value:g} | {r.tolerance:g} | {r.start:.4g} | "
+                     f"{r.fitted:.4g} | {r.gap_fitted:+.2f} | {r.source} |")
+    lines += ["", "## Parameters", "", "| parameter | start | fitted | search range | s.e. (share of range) "
+              "| pinned by the targets? | moves most |", "|---|---:|---:|---|---:|---|---|"]
+    ident = fit_.identification.set_index("parameter") if fit_.identification is not None else None
+    for n in fit_.names:
+        if ident is not None:
+            row = ident.loc[n]
+            extra = f"{row.se_share_of_range:.3f} | {row.pinned} | {row.moved_most}"
+        else:
+            extra = "- | - | -"
+        lo, hi = SEARCH_RANGE[n]
+        lines.append(f"| {n} | {fit_.start[n]:.6g} | {fit_.fitted[n]:.6g} | [{lo:g}, {hi:g}] | {extra} |")
+    return "\n".join(lines) + "\n"
