@@ -101,6 +101,8 @@ SEARCH_RANGE: dict[str, tuple[float, float]] = {
     "event_rate": (0.0, 0.2),
     "event_sd": (0.0, 1.5),
     "exit_profit": (-0.5e6, 1e6),
+    "reinvest_subsistence": (0.0, 0.5),
+    "invest_utilisation": (0.5, 1.0),
 }
 
 
@@ -245,10 +247,15 @@ class Fit:
 
 
 def fit(base: Parameters, names: Sequence[str], *, seeds: Sequence[int] = (1, 2), months: int = 120,
-        max_evals: int = 200, targets: Sequence[Target] = TARGETS,
+        max_evals: int = 200, explore: int = 0, targets: Sequence[Target] = TARGETS,
         simulate_fn: Callable[[Parameters], dict[str, float]] | None = None,
         log: Callable[[str], None] | None = None, sensitivities: bool = True) -> Fit:
-    """Minimise ``distance`` over ``names`` from ``base``'s values (Nelder-Mead, logit scale)."""
+    """Minimise ``distance`` over ``names`` from ``base``'s values (Nelder-Mead, logit scale).
+
+    With ``explore`` > 0, first evaluate that many points of a scrambled Sobol' sequence (seeded,
+    so reproducible) in a box of +-1.5 logit units around the start, and start Nelder-Mead from the best of them
+    and the start (the distance is rough at the scale of single firms, and a local search alone
+    stops in the first basin it finds)."""
     names = tuple(names)
     for n in names:
         if n not in SEARCH_RANGE:
@@ -278,9 +285,17 @@ def fit(base: Parameters, names: Sequence[str], *, seeds: Sequence[int] = (1, 2)
 
     y0 = np.array([_to_unit(getattr(base, n), *SEARCH_RANGE[n]) for n in names])
     d0, m0 = evaluate(y0)
+    y_start = y0
+    if explore > 0:
+        from scipy.stats import qmc
+        points = qmc.Sobol(len(names), scramble=True, seed=20261128).random_base2(
+            max(0, math.ceil(math.log2(explore))))[:explore]
+        for u in points:  # a box of +-1.5 logit units around the start
+            evaluate(y0 + 3.0 * (u - 0.5))
+        y_start = np.array(min(cache, key=lambda k: cache[k][0]))
     # an initial simplex of half a logit unit along each axis
-    simplex = np.vstack([y0] + [y0 + 0.5 * np.eye(len(names))[i] for i in range(len(names))])
-    res = optimize.minimize(lambda y: evaluate(y)[0], y0, method="Nelder-Mead",
+    simplex = np.vstack([y_start] + [y_start + 0.5 * np.eye(len(names))[i] for i in range(len(names))])
+    res = optimize.minimize(lambda y: evaluate(y)[0], y_start, method="Nelder-Mead",
                             options=dict(maxfev=max_evals, initial_simplex=simplex,
                                          xatol=1e-3, fatol=1e-3))
     y_best = min(cache, key=lambda k: cache[k][0])

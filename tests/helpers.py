@@ -15,8 +15,9 @@ def one_firm_city(p: Parameters, *, capital: float, log_quality=0.0, access=0.5,
     return City(p, seed, t)
 
 
-QUIET = dict(n_firms=1, shock_sd=0.0, quality_sd=0.0, quality_drift=0.0, entry_rate=0.0,
-             exit_hazard=0.0, export_demand_ratio=0.0, office=False)
+QUIET = dict(n_firms=1, shock_sd=0.0, quality_sd=0.0, quality_drift=0.0, event_rate=0.0, entry_rate=0.0,
+             exit_hazard=0.0, exit_profit=-1e9, export_demand_ratio=0.0, office=False)
+"""A city without shocks, product events, entry or closures other than exhausted capital."""
 
 
 def twins(growth=False, capital=20e6, **kw):

@@ -40,12 +40,12 @@ def test_scenarios_are_bit_identical_until_their_first_event():
 
 
 def test_firms_treated_alike_follow_identical_paths_when_the_market_does_not_link_them():
-    """With demand far above what firms can make and split evenly, every firm sells its capacity
+    """With demand far above what firms can make, every firm sells its capacity
     whatever the others do. A firm served by neither office then has the same path in both
     scenarios, draw for draw (were draws taken in row order, the paths would part at the first
     exit that differs)."""
     city = dict(KW, demand_per_firm=1e10, export_demand_ratio=0.0, quality_weight=0.0,
-                access_weight=0.0, scale_weight=0.0)
+                access_weight=0.0, scale_weight=0.0, growth_share=0.0)  # (no firm grows to the limit)
     a = MSMEModel(rng=8, office_budget=3e10, targeting="neediest", **city)
     b = MSMEModel(rng=8, office_budget=1e9, **city)
     served = set()

@@ -153,8 +153,7 @@ def test_known_answer_capital_closed_form_with_constant_sales(k0):
     pi = margin*D - F. Depreciation is replaced from profit first, so capital moves toward
     K* = pi/d: from above (net loss) as K_t = K* + (K_0 - K*)(1-d)^t; from below (net profit,
     a share s reinvested) as K_t = K* + (K_0 - K*)(1-s*d)^t."""
-    p = Parameters(**QUIET, demand_per_firm=2e6, invest_utilisation=0.0, exit_capital=0.0,
-                   exit_profit=-1e9)
+    p = Parameters(**QUIET, demand_per_firm=2e6, invest_utilisation=0.0, exit_capital=0.0)
     city = one_firm_city(p, capital=k0, ability=50.0)  # capacity far above demand
     d, s = p.depreciation, p.reinvest_growth
     pi = p.margin * 2e6 - p.fixed_cost
@@ -170,7 +169,7 @@ def test_known_answer_capital_closed_form_with_constant_sales(k0):
 def test_known_answer_capacity_constrained_growth_matches_scalar_recursion():
     """Demand far above capacity: the firm sells its capacity and reinvests; compare with a
     scalar re-implementation of the rules."""
-    p = Parameters(**QUIET, demand_per_firm=1e10, exit_capital=0.0, exit_profit=-1e9)
+    p = Parameters(**QUIET, demand_per_firm=1e10, exit_capital=0.0)
     city = one_firm_city(p, capital=2e6, ability=1.3)
     k = 2e6
     for _ in range(48):

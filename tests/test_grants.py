@@ -1,0 +1,57 @@
+"""The grant experiment (sim/grants.py): known answers in cities where the answer is a formula."""
+
+import numpy as np
+import pytest
+
+from sim.grants import grant_experiment, summarise
+from sim.params import Parameters
+
+SMALL = dict(n_firms=400, burn_in_firms=400, burn_in_months=24, office=False)
+
+
+def test_a_firm_with_idle_capacity_earns_nothing_on_a_grant():
+    """Subsistence firms' demand does not grow with capacity (scale_weight_subsistence = 0): with
+    demand far below capacity, extra capital sells nothing more."""
+    p = Parameters(**SMALL, growth_share=0.0, demand_per_firm=2e5, output_at_ref=5e7,
+                   export_demand_ratio=0.0)
+    table = grant_experiment(p, 3, share=0.5, months=6, use_cache=False)
+    assert len(table) > 20
+    assert not table["constrained"].any()
+    assert table["return_pct"].to_numpy() == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_capacity_constrained_firm_earns_the_marginal_product_of_the_grant():
+    """Demand far above capacity and no shocks: in month 1 a treated firm sells its capacity with
+    K + g instead of K, so its return is margin * (Y(K + g) - Y(K)) / g."""
+    p = Parameters(**SMALL, demand_per_firm=1e10, shock_sd=0.0, quality_sd=0.0, event_rate=0.0,
+                   export_demand_ratio=0.0, exit_hazard=0.0, exit_capital=0.0, exit_profit=-1e9,
+                   fixed_cost=0.0)  # no firm closes in either copy
+    from sim.engine import City
+    from sim.keyed import Keys
+    from sim.population import initial_table
+    keys = Keys(5)
+    start = City(p, keys, initial_table(p, keys, use_cache=False), record=False).firms
+    g = 2.5e6
+    table = grant_experiment(p, 5, grant=g, share=0.3, months=1, use_cache=False)
+    assert table["constrained"].mean() > 0.9 and len(table) > 50  # (entrants of the last month have not sold yet)
+    table = table[table["constrained"]]
+    row = start.row_of[table["firm_id"].to_numpy()]
+    k, a = start["capital"][row], start["ability"][row]
+
+    def y(cap):
+        return p.output_at_ref * a * np.exp(-0.5 * p.shock_sd**2) * (cap / p.capital_ref) ** p.alpha
+
+    expected = 100 * p.margin * (y(k + g) - y(k)) / g
+    assert table["return_pct"].to_numpy() == pytest.approx(expected, rel=1e-9)
+
+
+def test_summary_groups_and_refusals():
+    p = Parameters(**SMALL)
+    table = grant_experiment(p, 1, share=0.5, months=3, use_cache=False)
+    s = summarise(table)
+    assert s["n_subsistence"] == (~table["growth_oriented"]).sum()
+    assert s["subsistence"] == pytest.approx(table.loc[~table["growth_oriented"], "return_pct"].mean())
+    with pytest.raises(ValueError, match="share"):
+        grant_experiment(p, 1, share=0.0)
+    with pytest.raises(ValueError, match="grant"):
+        grant_experiment(p, 1, grant=-1.0)
