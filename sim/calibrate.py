@@ -33,7 +33,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from .classes import CLASS_NAMES, classify
-from .params import Parameters, ParameterError
+from .params import ParameterError, Parameters
 
 
 @dataclass(frozen=True)

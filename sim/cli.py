@@ -1,5 +1,5 @@
-"""Command line: ``msme-sim run``, ``sweep``, ``export``, ``scenarios``, ``check``, ``params`` and
-``calibrate``.
+"""Command line: ``msme-sim run``, ``sweep``, ``export``, ``scenarios``, ``check``, ``params``,
+``validate`` and ``calibrate``.
 
 User errors (bad parameter values, unknown names) print one clear message and exit with status 2,
 without a traceback and before any work starts.
@@ -262,18 +262,56 @@ def cmd_params(args) -> int:
     return 0
 
 
-def _writable_folder(out: str, option: str) -> Path:
-    path = Path(out)
-    if path.exists() and not path.is_dir():
-        raise UserError(f"{option} {out}: exists and is not a folder")
+def _writable_folder(path: Path, option: str) -> None:
+    """Create ``path`` if needed and check a file can be written there, before any work."""
     try:
         path.mkdir(parents=True, exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_text("")
-        probe.unlink()
+        (path / ".msme-sim-write-test").write_text("")
+        (path / ".msme-sim-write-test").unlink()
     except OSError as err:
-        raise UserError(f"{option} {out}: cannot write there ({err.strerror or err})") from None
-    return path
+        raise UserError(f"{option} {str(path)!r}: cannot write there ({err.strerror or err}); "
+                        "give a folder you can write to") from None
+
+
+def cmd_validate(args) -> int:
+    from . import __version__
+    from . import validate as val
+    from .plotting import validation_figure
+
+    if not 2 <= args.seeds <= 1000:
+        raise UserError(f"--seeds {args.seeds}: give a whole number of seeds in [2, 1000] "
+                        "(an interval over seeds needs at least two)")
+    if not 1000 <= args.firms <= 10_000_000:
+        raise UserError(f"--firms {args.firms}: give a whole number of firms in [1000, 10000000] "
+                        "(smaller cities hold too few small and medium firms to measure)")
+    if not 1 <= args.years <= 100:
+        raise UserError(f"--years {args.years}: choose a whole number of years in [1, 100]")
+    out = Path(args.out)
+    _writable_folder(out, "--out")
+    seeds = list(range(1, args.seeds + 1))
+    start = time.perf_counter()
+
+    def progress(done, total, seed):
+        print(f"  seed {seed} done ({done}/{total}, {time.perf_counter() - start:.0f} s)", file=sys.stderr)
+
+    print(f"msme-sim validate: default city, {args.firms:,} firms, {args.years} years, seeds 1-{args.seeds}",
+          file=sys.stderr)
+    results = val.run_seeds(seeds, n_firms=args.firms, years=args.years, progress=progress)
+    seconds = time.perf_counter() - start
+    table = val.summarise(val.per_seed_table(results), 12 * args.years)
+    (out / "validation.md").write_text(val.report(table, seeds=seeds, n_firms=args.firms, years=args.years,
+                                                  version=__version__, seconds=seconds))
+    table.to_csv(out / "validation.csv", index=False)
+    val.per_seed_table(results).to_csv(out / "validation-seeds.csv", index=False)
+    fig = validation_figure(table, results, f"msme-sim validate: default city, {args.firms:,} firms, "
+                                            f"{args.years} years, {len(seeds)} seeds")
+    fig.savefig(out / "validation.png", dpi=100)
+    counted = table[table["counts"]]
+    print(val.terminal_table(table))
+    print(f"\n  {int((counted['status'] == 'pass').sum())} of {len(counted)} counted rows pass "
+          f"(reference rows in brackets are not counted); {len(seeds)} seeds in {seconds:.0f} s")
+    print(f"  wrote {out}/validation.md, validation.csv, validation-seeds.csv, validation.png")
+    return val.exit_status(table)
 
 
 def cmd_calibrate(args) -> int:
@@ -300,7 +338,8 @@ def cmd_calibrate(args) -> int:
         raise UserError(f"--months {args.months}: choose whole years from 24 to 600 months")
     if not 1 <= args.max_evals <= 100_000:
         raise UserError(f"--max-evals {args.max_evals}: choose 1 to 100000")
-    out = _writable_folder(args.out, "--out")
+    out = Path(args.out)
+    _writable_folder(out, "--out")
     base = Parameters(n_firms=args.firms, burn_in_firms=args.firms)
     print(f"calibrating {', '.join(names)} on {args.firms:,} firms, seeds {args.seeds}, "
           f"{args.months} months, at most {args.max_evals} evaluations")
@@ -361,6 +400,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("params", help="list every parameter with unit, default and allowed range")
     p.add_argument("--role", choices=["uncertainty", "lever", "setting"])
     p.set_defaults(func=cmd_params)
+    v = sub.add_parser("validate", help="run the default city over several seeds and check it against "
+                                        "published patterns of firm dynamics (exit 1 if any fails)")
+    v.add_argument("--seeds", type=int, default=10, help="runs, on seeds 1 … N (default 10)")
+    v.add_argument("--firms", type=int, default=90_000, help="firms in the city (default 90,000, Medan)")
+    v.add_argument("--years", type=int, default=10, help="years per run (default 10)")
+    v.add_argument("--out", default="results/validate", help="where to write (default results/validate)")
+    v.set_defaults(func=cmd_validate)
     k = sub.add_parser("calibrate", help="fit uncertain parameters to the calibration targets (docs/calibration.md)")
     k.add_argument("--fit", default=None, metavar="NAME,NAME",
                    help="parameters to fit (default: the set docs/calibration.md lists)")

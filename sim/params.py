@@ -212,8 +212,8 @@ class Parameters:
         0.0, "Rp/month", -1e9, 1e9, "uncertainty",
         "assumption (Hopenhayn 1992: firms exit when staying is worth less than leaving; 0 = an owner "
         "closes a business that has not covered its costs over a year)",
-        "A firm at least a year old closes when its operating profit over the last 12 months, after "
-        "fixed costs and depreciation, averages below this per month.")
+        "On each anniversary of entry a firm closes when its operating profit over the last 12 "
+        "months (margin on sales less fixed costs) averages below this per month.")
     exit_hazard: float = _p(
         0.002, "1/month", 0.0, 1.0, "uncertainty", "assumption (owner illness, moves; ~2.4 %/yr)",
         "Monthly probability of closing for reasons outside the business.")

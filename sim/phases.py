@@ -141,11 +141,12 @@ def product_events(p: Parameters, uniform, spread):
 
 def exits(p: Parameters, capital, uniform, sales_12m=None, age=None):
     """Firms that close this month: capital exhausted; closure for outside reasons; or, on each
-    anniversary of entry, a year in which the business did not earn ``exit_profit`` a month after
-    fixed costs and depreciation (the owner's yearly review of the accounts)."""
+    anniversary of entry, a year in which the business did not earn ``exit_profit`` a month over
+    its fixed costs (the owner's yearly review of the accounts; equipment the firm holds does not
+    count against it, so a grant of unneeded equipment never closes a firm)."""
     leaving = (capital < p.exit_capital) | (uniform < p.exit_hazard)
     if sales_12m is not None:
-        year_profit = p.margin * sales_12m - 12.0 * (p.fixed_cost + p.exit_profit + p.depreciation * capital)
+        year_profit = p.margin * sales_12m - 12.0 * (p.fixed_cost + p.exit_profit)
         review = (age % 12 == 0) & (age > 0)  # once a year, on the firm's anniversary
         leaving |= (year_profit < 0.0) & review
     return leaving

@@ -54,10 +54,9 @@ def test_exits_on_exhausted_capital_or_outside_hazard():
 
 
 def test_yearly_review_closes_firms_that_did_not_cover_their_costs_only_on_anniversaries():
-    p = P.replace(exit_capital=0.0, exit_hazard=0.0, margin=0.25, fixed_cost=1.0, depreciation=0.01,
-                  exit_profit=0.5)
+    p = P.replace(exit_capital=0.0, exit_hazard=0.0, margin=0.25, fixed_cost=1.0, exit_profit=1.5)
     capital = np.full(6, 100.0)
-    # a year's profit = 0.25 * sales_12m - 12 * (1 + 0.5 + 1): break-even at sales_12m = 120
+    # a year's profit = 0.25 * sales_12m - 12 * (1 + 1.5): break-even at sales_12m = 120
     sales_12m = np.array([119.0, 121.0, 119.0, 119.0, 119.0, 121.0])
     age = np.array([12, 12, 13, 0, 24, 36])
     out = phases.exits(p, capital, np.ones(6), sales_12m, age)
@@ -141,9 +140,9 @@ def test_entry_count_is_poisson_and_rises_with_the_rate_on_the_same_seed():
     high = np.array([phases.entry_count(P.replace(n_firms=1000, entry_rate=0.025), keys, m) for m in range(2000)])
     assert (high >= low).all() and (high > low).any()
     assert abs(low.mean() - 20) < 4 * np.sqrt(20 / 2000)
-    assert stats.chisquare(np.bincount(low, minlength=45)[10:31],
-                           2000 * stats.poisson.pmf(np.arange(10, 31), 20) * (np.bincount(low, minlength=45)[10:31].sum()
-                           / (2000 * stats.poisson.pmf(np.arange(10, 31), 20).sum()))).pvalue > 0.001
+    observed = np.bincount(low, minlength=45)[10:31]
+    pmf = stats.poisson.pmf(np.arange(10, 31), 20)
+    assert stats.chisquare(observed, observed.sum() * pmf / pmf.sum()).pvalue > 0.001
     assert phases.entry_count(P.replace(entry_rate=0.0), keys, 5) == 0
 
 

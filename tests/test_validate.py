@@ -1,0 +1,262 @@
+"""msme-sim validate: the measurements on hand-made firm tables with known answers, the pass/fail
+rules, and the command line. No test pins a figure of the model: the model is expected to change."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sim import measures as ms
+from sim import validate as val
+
+
+def firms(**cols) -> pd.DataFrame:
+    n = len(next(iter(cols.values())))
+    base = dict(firm_id=np.arange(n), age_months=np.full(n, 60), annual_sales=np.full(n, 1e7),
+                capital=np.full(n, 1e6), workers=np.ones(n), registered=np.zeros(n, bool))
+    return pd.DataFrame({**base, **cols})
+
+
+# -- growth of survivors ---------------------------------------------------------------------------
+def test_growth_table_keeps_survivors_a_year_old_with_sales_in_both_years():
+    before = firms(firm_id=[1, 2, 3, 4, 5], age_months=[24, 6, 130, 130, 30],
+                   annual_sales=[100.0, 100.0, 100.0, 100.0, 0.0])
+    after = firms(firm_id=[1, 2, 4, 5, 6], age_months=[36, 18, 142, 42, 3],
+                  annual_sales=[200.0, 300.0, 50.0, 80.0, 10.0])
+    g = ms.growth_table(before, after).set_index("firm_id")
+    assert list(g.index) == [1, 4]  # 2 too young, 3 exited, 5 had no sales, 6 entered
+    assert g.loc[1, "growth"] == pytest.approx(np.log(2))
+    assert g.loc[4, "growth"] == pytest.approx(np.log(0.5))
+    assert g.loc[4, "size"] == 100.0 and g.loc[4, "age_months"] == 130
+
+
+def test_growth_by_age_on_firms_with_known_growth():
+    before = firms(firm_id=[1, 2, 3, 4], age_months=[12, 47, 48, 200], annual_sales=[10.0] * 4)
+    after = firms(firm_id=[1, 2, 3, 4], annual_sales=[20.0, 40.0, 10.0, 5.0])
+    g = ms.yearly_growth({0: before, 12: after, 30: after})  # 30 is not 12 months after anything
+    assert set(g["month"]) == {0}
+    assert ms.mean_growth(g, *ms.YOUNG) == pytest.approx((np.log(2) + np.log(4)) / 2)
+    assert ms.mean_growth(g, ms.OLD) == pytest.approx(np.log(0.5))
+    assert np.isnan(ms.mean_growth(g, 500))
+
+
+def test_smallest_quintile_minus_largest():
+    size = np.arange(1.0, 101.0)
+    growth = np.where(size <= 20, 0.3, 0.0) - np.where(size > 80, 0.1, 0.0)
+    g = pd.DataFrame(dict(size=size, growth=growth, age_months=60, month=0))
+    assert ms.smallest_minus_largest(g) == pytest.approx(0.4)
+    flipped = g.assign(growth=-growth)
+    assert ms.smallest_minus_largest(flipped) == pytest.approx(-0.4)
+
+
+def test_quintiles_are_formed_within_each_year():
+    # year 12 is ten times larger than year 0: pooled quintiles would put all of year 0 at the bottom
+    year0 = pd.DataFrame(dict(size=np.arange(1.0, 51.0), growth=0.0, month=0))
+    year1 = pd.DataFrame(dict(size=np.arange(1.0, 51.0) * 10, growth=0.0, month=12))
+    groups = ms.size_groups(pd.concat([year0, year1], ignore_index=True), 5)
+    assert (groups.groupby([0] * 50 + [12] * 50).nunique() == 5).all()
+
+
+def _scaled_growth(beta: float, n=200_000, seed=1):
+    rng = np.random.default_rng(seed)
+    size = np.exp(rng.normal(17, 1.5, n))
+    sd = 0.4 * (size / 1e7) ** beta
+    return pd.DataFrame(dict(size=size, growth=rng.normal(0, sd), month=0))
+
+
+@pytest.mark.parametrize("beta", [-0.2, 0.0, 0.1])
+def test_volatility_slope_recovers_a_known_power_law(beta):
+    slope, _ = ms.volatility_slope(ms.decile_table(_scaled_growth(beta)))
+    assert slope == pytest.approx(beta, abs=0.02)
+
+
+def test_standardised_growth_has_mean_0_and_sd_1_in_every_decile():
+    g = _scaled_growth(-0.2, n=20_000)
+    z = ms.standardised_growth(g)
+    groups = ms.size_groups(g, 10)
+    by = pd.Series(z).groupby(groups.to_numpy())
+    assert np.allclose(by.mean(), 0, atol=1e-9) and np.allclose(by.std(), 1)
+
+
+def test_a_laplace_sample_is_tent_shaped_and_a_normal_one_is_not():
+    rng = np.random.default_rng(7)
+    lap = ms.tent_shape(rng.laplace(0.0, 1.0, 20_000))
+    nor = ms.tent_shape(rng.normal(0.0, 1.0, 20_000))
+    assert lap["loglik_diff"] > 0.02 and lap["excess_kurtosis"] == pytest.approx(3, abs=0.6)
+    assert nor["loglik_diff"] < -0.02 and nor["excess_kurtosis"] == pytest.approx(0, abs=0.15)
+    assert lap["laplace_scale"] == pytest.approx(1.0, rel=0.05)
+    assert np.isnan(ms.tent_shape(np.zeros(3))["loglik_diff"])
+
+
+# -- the size distribution, survival, classes -----------------------------------------------------
+def test_size_histogram_counts_half_decade_bins():
+    h = ms.size_histogram(np.array([10**6.1] * 3 + [10**6.7] * 2 + [10**7.2, 0.0]))
+    assert h.to_dict() == {6.0: 3, 6.5: 2, 7.0: 1}
+
+
+@pytest.mark.parametrize("counts,min_count,rises", [
+    ([1, 5, 10, 7, 3, 1], 1, 0),
+    ([1, 10, 10, 5], 1, 0),  # a plateau is not a rise
+    ([1, 10, 5, 2, 6, 1], 1, 1),  # a second mode
+    ([100, 50, 20, 3, 5], 10, 0),  # the rise 3 -> 5 is past the last bin with >= 10 firms
+    ([100, 50, 20, 3, 15], 10, 1),
+    ([], 10, 0),
+])
+def test_rises_above_mode(counts, min_count, rises):
+    assert ms.rises_above_mode(counts, min_count) == rises
+
+
+def test_ccdf():
+    assert list(ms.ccdf(np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.0, 1.0, 2.5, 5.0]))) == [1, 1, 0.5, 0]
+
+
+def test_hazard_of_a_known_survival_curve():
+    ages = np.arange(0, 73)
+    # 2 %/month for the first year, then 1 %/month
+    s = pd.Series(np.where(ages <= 12, 0.98**ages, 0.98**12 * 0.99 ** (ages - 12)), index=ages)
+    assert ms.annual_hazard(s, 1) == pytest.approx(1 - 0.98**12)
+    assert ms.annual_hazard(s, 5) == pytest.approx(1 - 0.99**12)
+    assert ms.survival_at(s, 24) == pytest.approx(0.98**12 * 0.99**12)
+    assert np.isnan(ms.survival_at(s, 100)) and np.isnan(ms.annual_hazard(s, 7))
+
+
+def test_class_shares_and_means_under_law20_2008():
+    # Law 20/2008 takes the lower of the classes by assets and by sales (sim.classes)
+    snap = firms(capital=[10e6, 100e6, 1e9, 100e6], annual_sales=[100e6, 1e9, 10e9, 100e6],
+                 workers=[1.0, 5.0, 50.0, 3.0])
+    assert ms.class_shares(snap, "law20_2008") == {"micro": 0.5, "small": 0.25, "medium": 0.25, "large": 0.0}
+    assert ms.class_shares(snap, "pp7_2021")["micro"] == 0.75
+    means = ms.by_class_means(snap, "law20_2008", "workers")
+    assert means["micro"] == 2.0 and means["medium"] == 50.0 and np.isnan(means["large"])
+
+
+def test_graduation_counts_registered_micro_firms_moving_up():
+    before = firms(firm_id=[1, 2, 3, 4, 5], registered=[True, True, True, False, True],
+                   capital=[10e6] * 4 + [100e6], annual_sales=[100e6] * 4 + [1e9])
+    after = firms(firm_id=[1, 2, 4, 5], capital=[100e6, 10e6, 100e6, 100e6],
+                  annual_sales=[1e9, 100e6, 1e9, 1e9])
+    # 1 moves up; 2 stays; 3 exits (still at risk); 4 is unregistered; 5 was small already
+    assert ms.graduation_rate(before, after, "law20_2008") == (1, 3)
+
+
+def test_workers_of_old_over_young_firms():
+    snap = firms(age_months=[10, 50, 430, 470, 300], workers=[1.0, 3.0, 4.0, 6.0, 100.0])
+    assert ms.workers_old_over_young(snap) == pytest.approx(2.5)
+    assert np.isnan(ms.workers_old_over_young(snap.iloc[:2]))
+
+
+def test_t_interval():
+    mean, lo, hi = ms.t_interval([1.0, 2.0, 3.0, np.nan])
+    half = stats.t.ppf(0.975, 2) / np.sqrt(3)
+    assert (mean, lo, hi) == pytest.approx((2.0, 2 - half, 2 + half))
+    assert np.isnan(ms.t_interval([4.0])[1]) and np.isnan(ms.t_interval([])[0])
+
+
+# -- targets and verdicts ---------------------------------------------------------------------------
+def _target(low, high, **kw):
+    return val.Target("k", "p", "src", "t", low, high, "%", kw.pop("role", "validation"), "m", **kw)
+
+
+def test_judge_bands_inequalities_and_unmeasurable_rows():
+    band = _target(1.0, 2.0)
+    assert [band.judge(x, 120) for x in (0.99, 1.0, 2.0, 2.01)] == ["fail", "pass", "pass", "fail"]
+    assert band.rule == "in [1, 2] %"
+    above, below, equal = _target(0.0, None), _target(None, 0.0), _target(0, 0)
+    assert above.judge(0.0, 120) == "fail" and above.judge(1e-9, 120) == "pass" and above.rule == "> 0 %"
+    assert below.judge(-1.0, 120) == "pass" and below.judge(0.0, 120) == "fail"
+    assert equal.judge(0.0, 120) == "pass" and equal.judge(0.5, 120) == "fail" and equal.rule == "= 0 %"
+    assert band.judge(float("nan"), 120) == "n/a"
+    assert _target(1.0, 2.0, min_months=49).judge(1.5, 36) == "n/a"
+
+
+def test_targets_are_complete_and_auditable():
+    keys = [t.key for t in val.TARGETS]
+    assert len(keys) == len(set(keys))
+    for t in val.TARGETS:
+        assert t.source and t.target and t.measure and t.role in {"validation", "calibrated", "reference"}
+        assert t.low is not None or t.high is not None
+        assert t.counts == (t.role != "reference")
+    assert {"graduation", "tent_kurtosis"} <= {t.key for t in val.TARGETS if not t.counts}
+
+
+def _per_seed(**overrides):
+    inside = {t.key: (t.low if t.high is None else t.high if t.low is None else (t.low + t.high) / 2)
+              for t in val.TARGETS}
+    inside.update({t.key: t.low + 1 for t in val.TARGETS if t.high is None})
+    inside.update({t.key: t.high - 1 for t in val.TARGETS if t.low is None})
+    rows = [{"seed": s, **inside, **overrides} for s in (1, 2, 3)]
+    return pd.DataFrame(rows)
+
+
+def test_summary_passes_when_every_mean_is_inside_and_fails_otherwise():
+    table = val.summarise(_per_seed(), 120)
+    assert (table["status"] == "pass").all() and val.exit_status(table) == 0
+    assert list(table["key"]) == list(val.TARGET_KEYS)
+    bad = val.summarise(_per_seed(volatility_slope=0.1), 120)
+    assert bad.set_index("key").loc["volatility_slope", "status"] == "fail" and val.exit_status(bad) == 1
+
+
+def test_reference_rows_never_set_the_exit_status_but_unmeasurable_counted_rows_do():
+    table = val.summarise(_per_seed(graduation=50.0, tent_kurtosis=-1.0), 120)
+    assert val.exit_status(table) == 0
+    assert set(table.set_index("key").loc[["graduation", "tent_kurtosis"], "status"]) == {"fail"}
+    short = val.summarise(_per_seed(), 36)  # survival after 48 months cannot be measured
+    assert short.set_index("key").loc["survival_48", "status"] == "n/a" and val.exit_status(short) == 1
+
+
+def test_interval_is_over_seeds():
+    per_seed = _per_seed()
+    per_seed["share_micro"] = [98.0, 99.0, 100.0]
+    row = val.summarise(per_seed, 120).set_index("key").loc["share_micro"]
+    half = stats.t.ppf(0.975, 2) / np.sqrt(3)
+    assert (row["model"], row["ci_low"], row["ci_high"]) == pytest.approx((99.0, 99 - half, 99 + half))
+
+
+# -- the command line -----------------------------------------------------------------------------
+CLI = [sys.executable, "-m", "sim.cli", "validate"]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _cli(args, cwd):
+    """The command line of this checkout (not whichever ``sim`` the interpreter has installed)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=cwd, env=env)
+
+
+@pytest.mark.subprocess
+def test_validate_writes_table_figure_and_exit_status(tmp_path):
+    r = _cli(["--seeds", "2", "--firms", "2000", "--years", "3", "--out", "out"], tmp_path)
+    assert r.returncode in (0, 1), r.stderr
+    out = tmp_path / "out"
+    md = (out / "validation.md").read_text()
+    for t in val.TARGETS:
+        assert f"| {t.pattern} |" in md and t.pattern[:40] in r.stdout
+    table = pd.read_csv(out / "validation.csv", keep_default_na=False, na_values=[""])
+    assert list(table["key"]) == list(val.TARGET_KEYS)
+    assert table.set_index("key").loc["survival_48", "status"] == "n/a"  # three years are too short
+    assert r.returncode == val.exit_status(table.assign(counts=table["counts"].astype(bool)))
+    assert list(pd.read_csv(out / "validation-seeds.csv")["seed"]) == [1, 2]
+    assert "seeds 1, 2" in md and "n_firms = 2,000" in md
+    assert (out / "validation.png").stat().st_size > 30_000
+
+
+@pytest.mark.subprocess
+@pytest.mark.parametrize("args,fragment", [
+    (["--seeds", "0"], "--seeds 0"),
+    (["--seeds", "-1"], "--seeds -1"),
+    (["--firms", "999"], "--firms 999"),
+    (["--years", "0"], "--years 0"),
+    (["--out", "a-file"], "--out 'a-file': cannot write there"),
+])
+def test_validate_refuses_bad_options_before_any_work(tmp_path, args, fragment):
+    (tmp_path / "a-file").write_text("")
+    r = _cli(["--out", "out", *args], tmp_path)
+    assert r.returncode == 2
+    assert fragment in r.stderr and r.stderr.startswith("msme-sim: error:")
+    assert "Traceback" not in r.stderr and r.stdout == ""
+    assert not (tmp_path / "out").exists()
