@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from . import measures
 from .classes import CLASS_NAMES, classify
 from .params import ParameterError, Parameters
 
@@ -108,44 +109,23 @@ SEARCH_RANGE: dict[str, tuple[float, float]] = {
 
 # -- moments ------------------------------------------------------------------------------------
 def growth_table(snapshots: dict[int, pd.DataFrame]) -> pd.DataFrame:
-    """One row per firm and year: annual sales at t, age at t, and log growth to t + 12, for firms
-    present at both ends and at least 12 months old at t (so their annual sales are a full year's)."""
-    months = sorted(snapshots)
-    rows = []
-    for a_m, b_m in zip(months[:-1], months[1:], strict=True):
-        if b_m - a_m != 12:
-            continue
-        a = snapshots[a_m]
-        a = a.loc[a["age_months"] >= 12, ["firm_id", "age_months", "annual_sales"]]
-        b = snapshots[b_m][["firm_id", "annual_sales"]].rename(columns={"annual_sales": "next"})
-        j = a.merge(b, on="firm_id")
-        j = j[(j["annual_sales"] > 0) & (j["next"] > 0)]
-        rows.append(pd.DataFrame({"age_months": j["age_months"].to_numpy(),
-                                  "size": j["annual_sales"].to_numpy(),
-                                  "growth": np.log(j["next"].to_numpy() / j["annual_sales"].to_numpy())}))
-    if not rows:
-        return pd.DataFrame(columns=["age_months", "size", "growth"])
-    return pd.concat(rows, ignore_index=True)
+    """One row per firm and year: size (annual sales) and age at t, and log growth to t + 12, for
+    firms in both snapshots and at least 12 months old at t (``sim.measures.yearly_growth``)."""
+    return measures.yearly_growth(snapshots)
 
 
 def growth_moments(g: pd.DataFrame) -> dict[str, float]:
-    """The firm-dynamics moments of a growth table (``growth_table``)."""
+    """The firm-dynamics moments of a growth table, measured as ``msme-sim validate`` measures
+    them (``sim.measures``)."""
     out = dict.fromkeys(("growth_young", "growth_old", "growth_small_minus_large",
                          "volatility_slope", "growth_kurtosis"), math.nan)
     if len(g) < 100:
         return out
-    age_y = g["age_months"] / 12.0
-    out["growth_young"] = float(g["growth"][age_y < 3].mean())
-    out["growth_old"] = float(g["growth"][age_y >= 10].mean())
-    quint = pd.qcut(g["size"].rank(method="first"), 5, labels=False)
-    by_q = g["growth"].groupby(quint).mean()
-    out["growth_small_minus_large"] = float(by_q.iloc[0] - by_q.iloc[-1])
-    dec = pd.qcut(g["size"].rank(method="first"), 10, labels=False)
-    sd = g["growth"].groupby(dec).std()
-    size = g["size"].groupby(dec).mean()
-    out["volatility_slope"] = float(np.polyfit(np.log(size), np.log(sd), 1)[0])
-    z = (g["growth"] - g["growth"].groupby(dec).transform("mean")) / g["growth"].groupby(dec).transform("std")
-    out["growth_kurtosis"] = float(stats.kurtosis(z))
+    out["growth_young"] = measures.mean_growth(g, 12, 36)
+    out["growth_old"] = measures.mean_growth(g, 120)
+    out["growth_small_minus_large"] = measures.smallest_minus_largest(g, 5)
+    out["volatility_slope"] = measures.volatility_slope(measures.decile_table(g))[0]
+    out["growth_kurtosis"] = float(stats.kurtosis(measures.standardised_growth(g)))
     return out
 
 
