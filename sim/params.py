@@ -68,11 +68,11 @@ class Parameters:
         10e6, "Rp", 1e5, 1e10, "setting", "-",
         "Reference capital at which a firm of ability 1 has capacity output_at_ref.")
     output_at_ref: float = _p(
-        4.0e6, "Rp/month", 1e4, 1e9, "uncertainty",
+        7.85e6, "Rp/month", 1e4, 1e9, "uncertainty",
         "assumption, calibrated to micro sales ~Rp 76.1 M/yr (UMKM Indonesia 2020)",
         "Monthly output capacity of a firm with ability 1 and capital capital_ref.")
     shock_sd: float = _p(
-        0.3, "log points", 0.0, 2.0, "uncertainty", "assumption",
+        0.365, "log points", 0.0, 2.0, "uncertainty", "assumption",
         "Long-run standard deviation of a one-line firm's persistent productivity shock (its level "
         "has mean one); larger firms' shocks are smaller (see common_shock_share).")
     shock_persistence: float = _p(
@@ -81,7 +81,7 @@ class Parameters:
         "productivity: annual persistence ~0.75-0.9); 0.98/month = 0.78/yr",
         "Monthly autocorrelation of the log productivity shock (AR(1)).")
     growth_share: float = _p(
-        0.06, "share", 0.0, 1.0, "uncertainty",
+        0.16, "share", 0.0, 1.0, "uncertainty",
         "assumption; de Mel et al. 2008 find near-zero returns for subsistence firms",
         "Share of entrants that are growth-oriented (the rest are subsistence firms).")
     ability_growth_median: float = _p(
@@ -96,7 +96,7 @@ class Parameters:
 
     # --- market ------------------------------------------------------------------------------
     demand_per_firm: float = _p(
-        8.0e6, "Rp/month per firm of n_firms", 1e4, 1e10, "uncertainty",
+        4.9e6, "Rp/month per firm of n_firms", 1e4, 1e10, "uncertainty",
         "calibrated so the default city sustains about n_firms firms (docs/calibration.md)",
         "City demand for MSME output: n_firms * demand_per_firm per month.")
     demand_growth: float = _p(
@@ -120,47 +120,47 @@ class Parameters:
         0.6, "access (0-1)", 0.0, 1.0, "uncertainty", "assumption",
         "Market access a firm needs to sell into the export market.")
     export_demand_ratio: float = _p(
-        0.6, "share of city demand", 0.0, 10.0, "uncertainty",
+        0.226, "share of city demand", 0.0, 10.0, "uncertainty",
         "calibrated to the MSME export share 14.5 % (KemenKopUKM 2023, seed paper Table 1)",
         "Size of the export market open to Medan's MSMEs, relative to city demand.")
 
     # --- quality and access ----------------------------------------------------------------
     quality_drift: float = _p(
-        -0.009, "log points/month", -0.5, 0.5, "uncertainty", "assumption (products age as rivals improve)",
+        -0.00539, "log points/month", -0.5, 0.5, "uncertainty", "assumption (products age as rivals improve)",
         "Mean monthly change in log product quality.")
     quality_sd: float = _p(
-        0.08, "log points/month", 0.0, 1.0, "uncertainty", "assumption",
+        0.142, "log points/month", 0.0, 1.0, "uncertainty", "assumption",
         "Standard deviation of the monthly change in log product quality of a one-line firm.")
     event_rate: float = _p(
-        0.02, "1/month", 0.0, 1.0, "uncertainty",
+        0.0638, "1/month", 0.0, 1.0, "uncertainty",
         "assumption; Bottazzi & Secchi 2006 (growth as the capture of lumpy business opportunities)",
         "Monthly chance of a product event: a new product or large order that takes off, or the loss "
         "of a main customer or product.")
     event_sd: float = _p(
-        0.3, "log points", 0.0, 3.0, "uncertainty", "assumption",
+        0.174, "log points", 0.0, 3.0, "uncertainty", "assumption",
         "Standard deviation of a product event's effect on log quality (a one-line firm; scaled like "
         "the other shocks for larger firms).")
     entrant_quality_sd: float = _p(
         0.25, "log points", 0.0, 3.0, "uncertainty", "assumption",
         "Dispersion of entrants' log quality around 0.")
     entrant_reach: float = _p(
-        -1.0, "log points", -10.0, 0.0, "uncertainty",
+        -0.623, "log points", -10.0, 0.0, "uncertainty",
         "assumption, of the order of Foster, Haltiwanger & Syverson 2016 (young plants' demand far "
         "below incumbents' at equal prices; closes over years)",
         "Log of an entrant's customer reach relative to a mature firm's (0: as many customers as its "
         "quality and access would bring a mature firm).")
     reach_build: float = _p(
-        0.03, "1/month", 0.0, 1.0, "uncertainty",
+        0.0492, "1/month", 0.0, 1.0, "uncertainty",
         "assumption; Foster, Haltiwanger & Syverson 2016, Arkolakis 2016 (customer bases are built "
         "slowly); half-life of the gap ~2 years",
         "Monthly share of the remaining gap in log customer reach that a firm closes.")
     sales_per_line: float = _p(
-        300e6, "Rp/yr", 1e6, 1e12, "uncertainty",
+        6.78e6, "Rp/yr", 1e6, 1e12, "uncertainty",
         "assumption (one product, outlet or main customer of a small firm); Sutton 2002, "
         "Buldyrev et al. 2007 (firms as portfolios of independent activities)",
         "Annual sales per independent line of business; a firm has max(1, annual sales / this) lines.")
     common_shock_share: float = _p(
-        0.2, "share of variance", 0.0, 1.0, "uncertainty",
+        0.217, "share of variance", 0.0, 1.0, "uncertainty",
         "assumption; Sutton 2002, Buldyrev et al. 2007",
         "Share of a one-line firm's shock variance common to all of a firm's lines; the rest averages "
         "out across lines, so shock SD = sd * sqrt(share + (1 - share) / lines).")
@@ -176,7 +176,7 @@ class Parameters:
         0.25, "share of sales", 0.0, 1.0, "uncertainty", "assumption",
         "Gross margin after materials and wages.")
     fixed_cost: float = _p(
-        0.3e6, "Rp/month", 0.0, 1e9, "uncertainty", "assumption",
+        2.44e5, "Rp/month", 0.0, 1e9, "uncertainty", "assumption",
         "Monthly fixed cost (rent, fees, utilities).")
     depreciation: float = _p(
         0.01, "1/month", 0.0, 1.0, "uncertainty", "assumption (~11 %/yr)",
@@ -190,17 +190,17 @@ class Parameters:
         "assumption (accelerator: firms add capacity only when demand uses what they have)",
         "A firm reinvests profit only in months when it sold at least this share of its capacity.")
     reinvest_subsistence: float = _p(
-        0.05, "share of profit", 0.0, 1.0, "uncertainty",
+        0.0165, "share of profit", 0.0, 1.0, "uncertainty",
         "assumption; subsistence profit goes to household needs (de Mel et al. 2008)",
         "Share of a positive profit that subsistence firms reinvest.")
 
     # --- entry and exit ---------------------------------------------------------------------
     entry_rate: float = _p(
-        0.016, "entrants/month per firm of n_firms", 0.0, 1.0, "uncertainty",
+        0.00753, "entrants/month per firm of n_firms", 0.0, 1.0, "uncertainty",
         "assumption; ~3 %/yr NIB registrations (OSS-RBA 2022) is a lower bound",
         "Expected entrants per month, relative to n_firms (Poisson).")
     entrant_capital_median: float = _p(
-        5e6, "Rp", 1e4, 1e10, "uncertainty", "assumption (BPUM grant Rp 2.4 M as a scale)",
+        3.6e7, "Rp", 1e4, 1e10, "uncertainty", "assumption (BPUM grant Rp 2.4 M as a scale)",
         "Median start-up capital of an entrant.")
     entrant_capital_sd: float = _p(
         0.8, "log points", 0.0, 3.0, "uncertainty", "assumption",
@@ -209,13 +209,13 @@ class Parameters:
         0.5e6, "Rp", 0.0, 1e9, "uncertainty", "assumption",
         "A firm whose capital falls below this closes (capital exhausted).")
     exit_profit: float = _p(
-        0.0, "Rp/month", -1e9, 1e9, "uncertainty",
+        -7300.0, "Rp/month", -1e9, 1e9, "uncertainty",
         "assumption (Hopenhayn 1992: firms exit when staying is worth less than leaving; 0 = an owner "
         "closes a business that has not covered its costs over a year)",
         "On each anniversary of entry a firm closes when its operating profit over the last 12 "
         "months (margin on sales less fixed costs) averages below this per month.")
     exit_hazard: float = _p(
-        0.002, "1/month", 0.0, 1.0, "uncertainty", "assumption (owner illness, moves; ~2.4 %/yr)",
+        0.00128, "1/month", 0.0, 1.0, "uncertainty", "assumption (owner illness, moves)",
         "Monthly probability of closing for reasons outside the business.")
 
     # --- employment and registration ----------------------------------------------------------
@@ -280,7 +280,7 @@ class Parameters:
         0.3, "0-1", 0.0, 1.0, "lever", "seed paper §4 (services not clearly defined and published)",
         "How clearly services are defined and published: scales applications (apply_rate).")
     register_rate: float = _p(
-        0.045, "1/month", 0.0, 1.0, "uncertainty", "calibrated: keeps the registry near 42.6 % of firms "
+        0.00505, "1/month", 0.0, 1.0, "uncertainty", "calibrated: keeps the registry near 42.6 % of firms "
         "(Simdakop 38,343 of ~90,000, Antara Sumut 2022)",
         "Monthly chance an aware firm registers (through the office or its sub-district enumerators).")
     apply_rate: float = _p(
@@ -448,6 +448,14 @@ def _check(name: str, value, meta) -> None:
             f"({meta['unit']}): {meta['doc']}")
 
 
+CALIBRATED = ("entrant_reach", "reach_build", "quality_drift", "quality_sd", "fixed_cost", "entry_rate",
+              "output_at_ref", "demand_per_firm", "growth_share", "sales_per_line", "common_shock_share",
+              "export_demand_ratio", "event_rate", "event_sd", "exit_hazard", "entrant_capital_median",
+              "exit_profit", "reinvest_subsistence", "shock_sd", "register_rate")
+"""Parameters whose defaults were fitted by ``msme-sim calibrate`` (docs/calibration.md); their
+sources say why the value is plausible, the fit chose it."""
+
+
 def parameter_table() -> list[dict[str, Any]]:
     """One row per parameter, for docs and the CLI."""
     rows = []
@@ -459,8 +467,9 @@ def parameter_table() -> list[dict[str, Any]]:
             allowed = ", ".join(m["choices"])
         else:
             allowed = f"[{m['low']:g}, {m['high']:g}]"
+        source = m["source"] + ("; default fitted by msme-sim calibrate" if f.name in CALIBRATED else "")
         rows.append(dict(name=f.name, unit=m["unit"], default=f.default, allowed=allowed,
-                         role=m["role"], source=m["source"], doc=m["doc"]))
+                         role=m["role"], source=source, doc=m["doc"]))
     return rows
 
 

@@ -81,4 +81,21 @@ def test_a_lever_or_the_size_law_does_not_change_the_starting_city():
                    dict(n_firms=5000)):
         b = burn_in(BASE.replace(**change))
         for col in a:
+            if col == "size_class" and "size_law" in change:
+                continue  # the stored classes follow the burn-in's law; every City reclassifies (below)
             np.testing.assert_array_equal(a[col], b[col], err_msg=f"{change}: {col}")
+
+
+def test_a_city_classifies_its_firms_under_its_own_law_whatever_the_cache_holds(tmp_path, monkeypatch):
+    from sim.classes import classify
+    from sim.engine import City
+    from sim.keyed import Keys
+    from sim.population import initial_table
+    monkeypatch.setenv("MSME_SIM_CACHE", str(tmp_path))
+    p = BASE.replace(size_law="law20_2008", entrant_capital_median=60e6)  # many above Rp 50 M of assets
+    stationary_population(p.replace(size_law="pp7_2021"))  # the cache now holds PP 7/2021 classes
+    city = City(p, Keys(1), initial_table(p, Keys(1)))
+    t = city.firms
+    expected = classify("law20_2008", t["capital"], city.annual_sales, city.age())
+    assert (expected > 0).any()
+    np.testing.assert_array_equal(t["size_class"], expected)

@@ -96,7 +96,8 @@ def test_parameter_recovery_from_a_city_simulated_with_known_values():
         assert abs(fit.fitted[name] - true) < 0.03 * (hi - lo), (name, fit.fitted[name])
     ident = fit.identification.set_index("parameter")
     assert (ident["se_share_of_range"] < 0.1).all()  # both pinned by these targets
-    assert "firms_ratio" in ident.loc["entry_rate", "moved_most"]
+    assert fit.jacobian.loc["firms_ratio", "entry_rate"] > 0  # more entrants, more firms
+    assert fit.jacobian.loc["survival_24", "fixed_cost"] < 0  # higher costs, fewer survivors
 
 
 def test_fit_refuses_a_parameter_without_a_search_range():

@@ -199,7 +199,7 @@ def test_cohort_table_groups_monthly_entrants_by_year():
 
 
 def test_cohort_bookkeeping_matches_the_live_firm_table():
-    m = MSMEModel(rng=9, n_firms=1500, burn_in_months=60)
+    m = MSMEModel(rng=9, n_firms=3000, burn_in_months=60)
     for _ in range(30):
         m.step()
     rec = m.city.recorder

@@ -4,7 +4,6 @@ import numpy as np
 import pytest
 
 from sim import instruments as ins
-from sim.model import MSMEModel
 from sim.params import Parameters
 from sim.state import FirmTable
 
@@ -74,35 +73,18 @@ def test_credit_annuity_repays_exactly_and_refuses_second_loan():
     assert ins.credit(p, t, np.array([0])).tolist() == [0]  # repaid: the bank lends again
 
 
-def _grant_experiment(n_treated=600, months=12):
-    """Same seed, with and without grants to a random set of firms: monthly return per rupiah."""
-    kw = dict(rng=31, n_firms=6000, burn_in_months=360, office=False)
-    control, treated = MSMEModel(**kw), MSMEModel(**kw)
-    t = treated.city.firms
-    rows = np.random.default_rng(0).choice(t.n, n_treated, replace=False)
-    ids = t["firm_id"][rows].copy()
-    util = t["utilisation"][rows].copy()
-    growth = t["growth_oriented"][rows].copy()
-    ins.equipment_grant(treated.params, t, rows)
-    gains = np.zeros(n_treated)
-    for _ in range(months):
-        control.step()
-        treated.step()
-        for model, sign in ((treated, 1), (control, -1)):
-            tab = model.city.firms
-            row = tab.row_of[ids]
-            alive = row >= 0
-            gains[alive] += sign * model.params.margin * tab.cols["sales"][row[alive]]
-    both_alive = (treated.city.firms.row_of[ids] >= 0) & (control.city.firms.row_of[ids] >= 0)
-    monthly_return = gains[both_alive] / months / treated.params.grant_size
-    return monthly_return, util[both_alive], growth[both_alive]
-
-
-def test_grant_returns_near_de_mel():
-    """de Mel, McKenzie & Woodruff 2008: ~5.7 %/month on average (a loose calibration band)."""
-    ret, util, growth = _grant_experiment()
-    assert 0.02 <= ret.mean() <= 0.10
-    assert ret[util >= 0.95].mean() > ret[util < 0.5].mean()
+def test_grant_returns_follow_de_mel_by_type():
+    """de Mel, McKenzie & Woodruff 2008: ~5.7 %/month on average, about zero for subsistence firms.
+    The experiment with exact counterfactual twins (sim/grants.py) on a small default city (too few
+    capacity-constrained growth-oriented firms for their 3-8 % band: msme-sim validate checks it
+    at full scale)."""
+    from sim.grants import grant_experiment, summarise
+    table = grant_experiment(P.replace(n_firms=6000, burn_in_months=360), 31, share=0.3, use_cache=False)
+    s = summarise(table)
+    assert s["n_subsistence"] > 1000
+    assert s["subsistence"] < 1.5
+    busy, idle = table["constrained"], ~table["constrained"]
+    assert table.loc[busy, "return_pct"].mean() > table.loc[idle, "return_pct"].mean() + 1.0
 
 
 def test_a_grant_pays_nothing_to_a_subsistence_firm_with_idle_capacity():
