@@ -70,18 +70,20 @@ class City:
         p, t, keys = self.p, self.firms, self.keys
         self.month += 1
         month = self.month
-        # 0. the office (its draws are keyed by purpose: the firms' draws below do not depend on it)
-        if self.office is not None:
-            self.office.act(self)
-        # 1. draw: each firm's own luck this month, whatever row it is in
+        # 1. draw: each firm's own luck this month, whatever row it is in (one hash gives the
+        # closure, product-event and office-pipeline uniforms)
         ids = t["firm_id"]
+        uniform, u_event, u_office = keys.uniform_triple(Purpose.EXIT, month, ids)
+        # 0. the office (its other draws are keyed by their own purposes)
+        if self.office is not None:
+            self.office.act(self, u_office)
         log_shock, quality_draw = keys.normal_pair(Purpose.SHOCKS, month, ids)  # single precision
-        uniform, u_event = keys.uniform_pair(Purpose.EXIT, month, ids)
         spread = phases.diversification(p, self.annual_sales)  # larger firms' shocks average out
         quality_draw *= spread
         # 2-3. produce and sell
-        t["log_productivity"][:] = phases.productivity_walk(p, t["log_productivity"], log_shock, spread)
-        log_cap = phases.log_capacity(p, t["capital"], t["ability"], t["log_productivity"])
+        lp = t["log_productivity"]
+        phases.productivity_walk(p, lp, log_shock, spread, out=lp)
+        log_cap = phases.log_capacity(p, t["capital"], t["ability"], lp)
         cap = np.exp(log_cap)
         weight = phases.demand_weight(p, log_cap, t["log_quality"] + t["training"], t["access"],
                                       t["growth_oriented"], t["log_reach"])
@@ -101,10 +103,14 @@ class City:
         prof -= instruments.repayments(p, t)
         t["capital"][:] = phases.accumulate(p, t["capital"], prof, t["growth_oriented"], utilisation)
         # 6. quality, and the fading of services' effects
-        t["log_quality"][:] = phases.quality_walk(p, t["log_quality"], quality_draw)
+        lq = t["log_quality"]
+        quality_draw *= p.quality_sd  # (the walk of phases.quality_walk, in place)
+        lq += quality_draw
+        lq += p.quality_drift
         rows, jumps = phases.product_events(p, u_event, spread)  # lumpy gains and losses
-        t["log_quality"][rows] += jumps
-        t["log_reach"][:] = phases.build_reach(p, t["log_reach"])
+        lq[rows] += jumps
+        reach = t["log_reach"]
+        reach *= 1.0 - p.reach_build  # phases.build_reach, in place
         instruments.fade(p, t)
         # 7. exit (a firm that closes with a loan outstanding defaults on it)
         leaving = phases.exits(p, t["capital"], uniform, t["sales_12m"], self.age())

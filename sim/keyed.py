@@ -30,6 +30,7 @@ _U_GOLDEN, _U_M1, _U_M2 = np.uint64(GOLDEN), np.uint64(_M1), np.uint64(_M2)
 _S30, _S27, _S31, _S32 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(32)
 _LOW32 = np.uint64(0xFFFFFFFF)
 _TWO_M32 = 2.0**-32
+_S43, _S22, _S1, _LOW21, _TWO_M21 = np.uint64(43), np.uint64(22), np.uint64(1), np.uint64(0x1FFFFF), 2.0**-21
 _S40, _S16, _LOW24 = np.uint64(40), np.uint64(16), np.uint64(0xFFFFFF)
 _HALF, _MINUS_TWO = np.float32(0.5), np.float32(-2.0)
 _TWO_M24, _TWO_PI_M24 = np.float32(2.0**-24), np.float32(2.0 * np.pi * 2.0**-24)
@@ -38,14 +39,14 @@ _TWO_M24, _TWO_PI_M24 = np.float32(2.0**-24), np.float32(2.0 * np.pi * 2.0**-24)
 class Purpose(IntEnum):
     """What a draw is for; each purpose is its own stream (never reorder: results depend on it)."""
     SHOCKS = 1  # productivity shock and quality change (a normal pair)
-    EXIT = 2  # closure for outside reasons, and product events (a uniform pair)
+    EXIT = 2  # closure for outside reasons, product events, the office's pipeline (a uniform triple)
     ENTRY_COUNT = 3  # how many firms enter this month (generator: one uniform, inverted)
     ENTRANT_TYPE = 4  # growth orientation, market access (a uniform pair)
     ENTRANT_PLACE = 5  # sector and sub-district (a uniform pair)
     ENTRANT_ABILITY = 6  # ability and start-up capital (a normal pair)
     ENTRANT_QUALITY = 7  # product quality (a normal)
     RESAMPLE = 8  # which stationary firms start the run (generator)
-    PIPELINE = 9  # the office: hearing of it, registering, applying, giving up
+    PIPELINE = 9  # (unused since the pipeline's draw joined EXIT's hash; kept: numbers never reused)
     CASES = 10  # the office: stochastic rounding of this month's cases (generator)
     ORDER = 11  # the office: random targeting
     POTENTIAL = 12  # the office: its noisy view of a firm's potential
@@ -107,6 +108,20 @@ class Keys:
         lo += 0.5
         lo *= _TWO_M32
         return hi, lo
+
+    def uniform_triple(self, purpose: int, month: int, ids: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Three independent uniforms in (0, 1) per firm id (21 bits each: steps of 4.8e-7), from
+        one hash."""
+        b = self.bits(purpose, month, ids)
+        out = []
+        for shift in (_S43, _S22, _S1):
+            x = (b >> shift) & _LOW21
+            u = x.astype(np.float64)
+            u += 0.5
+            u *= _TWO_M21
+            out.append(u)
+        return out[0], out[1], out[2]
 
     def normal_pair(self, purpose: int, month: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Two independent standard normals per firm id (float32), by the Box-Muller transform of

@@ -76,7 +76,8 @@ class Office:
         return c
 
     # -- the month ---------------------------------------------------------------------------------
-    def act(self, city) -> None:
+    def act(self, city, u: np.ndarray) -> None:
+        """The office's month; ``u`` is each firm's keyed uniform for its pipeline step."""
         p, month = self.p, city.month
         if (month - 1) % 12 == 0:
             self._new_fiscal_year(month)
@@ -85,7 +86,7 @@ class Office:
         self.spent[:] = 0.0
         self.served, self.served_wait, self.service_match, self.loans = 0, math.nan, math.nan, 0
         self.served_ids, self.served_instruments = self.served_ids[:0], self.served_instruments[:0]
-        self._pipeline(city, cap)
+        self._pipeline(city, cap, u)
         self._serve(city, cap)
 
     def _new_fiscal_year(self, month: int) -> None:
@@ -99,9 +100,8 @@ class Office:
         self.year_spent[:] = 0.0
         self.year_grads[:] = 0.0
 
-    def _pipeline(self, city, cap: float) -> None:
+    def _pipeline(self, city, cap: float, u: np.ndarray) -> None:
         p, t = self.p, city.firms
-        u = self.keys.uniform(Purpose.PIPELINE, city.month, t["firm_id"])
         aware, registered, queued = t["aware"], t["registered"], t["queued"]
         # the aware share of each sub-district drives word of mouth
         code = t["district"].astype(np.intp)

@@ -41,7 +41,12 @@ class MonthView:
     moves: np.ndarray | None  # moves[s, a, b]: survivors (s=1: ever served) from class a to b != a
     annual_sales: np.ndarray
     class_counts: np.ndarray
-    msme: np.ndarray | slice  # rows that are MSMEs (a plain slice when no firm is large)
+    large: np.ndarray  # rows of large firms (not MSMEs; usually none or a handful)
+
+    def msme_sum(self, column: str) -> float:
+        """Sum of a firm column over MSMEs: the total less the few large firms' part."""
+        values = self.city.firms[column]
+        return float(values.sum() - values[self.large].sum())
 
 
 def gini(values: np.ndarray) -> float:
@@ -102,17 +107,17 @@ def _d2(v): return _moves(v, MEDIUM, SMALL)
 
 
 @outcome("sales", "Rp/month")
-def _sales(v): return float(v.city.firms["sales"][v.msme].sum())
+def _sales(v): return v.msme_sum("sales")
 
 
 @outcome("export_sales", "Rp/month")
-def _export_sales(v): return float(v.city.firms["export_sales"][v.msme].sum())
+def _export_sales(v): return v.msme_sum("export_sales")
 
 
 @outcome("export_share", "share of MSME sales")
 def _export_share(v):
-    total = v.city.firms["sales"][v.msme].sum()
-    return float(v.city.firms["export_sales"][v.msme].sum() / total) if total > 0 else 0.0
+    total = v.msme_sum("sales")
+    return v.msme_sum("export_sales") / total if total > 0 else 0.0
 
 
 @outcome("exporters", "firms")
@@ -120,7 +125,9 @@ def _exporters(v): return int(np.count_nonzero(v.city.firms["export_sales"] > 0)
 
 
 @outcome("workers", "workers")
-def _workers(v): return phases.total_workers(v.city.p, v.annual_sales[v.msme])
+def _workers(v):
+    large = v.annual_sales[v.large]
+    return phases.total_workers(v.city.p, v.annual_sales) - float(phases.workers(v.city.p, large).sum())
 
 
 def median(values: np.ndarray) -> float:
@@ -266,7 +273,7 @@ class MonthRecorder:
         size = t["size_class"]
         counts = np.array([np.count_nonzero(size == c) for c in range(len(CLASS_NAMES))])  # > bincount
         view = MonthView(city, entries, self._exits if city.month else 0, moves, annual,
-                         counts, t["size_class"] != LARGE if counts[LARGE] else slice(None))
+                         counts, np.flatnonzero(size == LARGE) if counts[LARGE] else np.zeros(0, np.intp))
         row = {"month": city.month}
         row.update({name: fn(view) for name, (_, fn) in OUTCOMES.items()})
         self.rows.append(row)

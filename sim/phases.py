@@ -9,7 +9,7 @@ import functools
 from typing import NamedTuple
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from .keyed import Keys, Purpose
 from .params import Parameters
@@ -29,15 +29,20 @@ def log_capacity(p: Parameters, capital, ability, log_productivity):
     return log_y
 
 
-def productivity_walk(p: Parameters, log_productivity, draw, spread):
+def productivity_walk(p: Parameters, log_productivity, draw, spread, out=None):
     """The persistent productivity shock: an AR(1) in logs with monthly persistence
     ``shock_persistence`` and long-run SD ``shock_sd`` for a one-line firm; ``draw`` is standard
-    normal and ``spread`` (from ``diversification``) shrinks the innovations of larger firms."""
+    normal and ``spread`` (from ``diversification``) shrinks the innovations of larger firms.
+    With ``out`` (which may be ``log_productivity`` itself) the result is written there."""
     rho = p.shock_persistence
-    innovation = draw * spread
+    innovation = np.multiply(draw, spread)
     innovation *= p.shock_sd * np.sqrt(1.0 - rho * rho)
-    innovation += rho * log_productivity
-    return innovation
+    if out is None:
+        out = rho * log_productivity
+    else:
+        np.multiply(log_productivity, rho, out=out)
+    out += innovation
+    return out
 
 
 def capacity(p: Parameters, capital, ability, log_productivity):
@@ -144,11 +149,12 @@ def exits(p: Parameters, capital, uniform, sales_12m=None, age=None):
     anniversary of entry, a year in which the business did not earn ``exit_profit`` a month over
     its fixed costs (the owner's yearly review of the accounts; equipment the firm holds does not
     count against it, so a grant of unneeded equipment never closes a firm)."""
-    leaving = (capital < p.exit_capital) | (uniform < p.exit_hazard)
+    leaving = capital < p.exit_capital
+    leaving |= uniform < p.exit_hazard
     if sales_12m is not None:
-        year_profit = p.margin * sales_12m - 12.0 * (p.fixed_cost + p.exit_profit)
-        review = (age % 12 == 0) & (age > 0)  # once a year, on the firm's anniversary
-        leaving |= (year_profit < 0.0) & review
+        review = np.flatnonzero((age % 12 == 0) & (age > 0))  # once a year, on the firm's anniversary
+        losing = p.margin * sales_12m[review] < 12.0 * (p.fixed_cost + p.exit_profit)
+        leaving[review[losing]] = True
     return leaving
 
 
@@ -206,7 +212,14 @@ def entry_count(p: Parameters, keys: Keys, month: int) -> int:
     if rate <= 0:
         return 0
     u = keys.generator(Purpose.ENTRY_COUNT, month).random()
-    return int(stats.poisson.ppf(u, rate))
+    # the smallest k with P(K <= k) >= u: from the continuous inverse, then checked exactly
+    # (the same answer as scipy.stats.poisson.ppf, a tenth of its overhead)
+    k = max(int(np.ceil(special.pdtrik(u, rate))), 0)
+    while k > 0 and special.pdtr(k - 1, rate) >= u:
+        k -= 1
+    while special.pdtr(k, rate) < u:
+        k += 1
+    return k
 
 
 def new_firms(p: Parameters, keys: Keys, k: int, month: int) -> dict:

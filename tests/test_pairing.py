@@ -69,7 +69,8 @@ def test_a_firms_draws_do_not_depend_on_its_row():
     keys = Keys(11)
     ids = np.arange(1000, 2000)
     perm = np.random.default_rng(0).permutation(len(ids))
-    for draw in (keys.uniform, lambda *a: keys.normal_pair(*a)[0], lambda *a: keys.uniform_pair(*a)[1]):
+    for draw in (keys.uniform, lambda *a: keys.normal_pair(*a)[0], lambda *a: keys.uniform_pair(*a)[1],
+                 lambda *a: keys.uniform_triple(*a)[2]):
         assert np.array_equal(draw(Purpose.EXIT, 7, ids)[perm], draw(Purpose.EXIT, 7, ids[perm]))
 
 
@@ -112,6 +113,11 @@ def test_keyed_draws_have_their_distributions(n):
     ids = np.arange(n)
     u = keys.uniform(Purpose.EXIT, 3, ids)
     assert stats.kstest(u, "uniform").pvalue > 0.001 and (u >= 0).all() and (u < 1).all()
+    triple = keys.uniform_triple(Purpose.EXIT, 3, ids)
+    for x in triple:
+        assert stats.kstest(x, "uniform").pvalue > 0.001 and (x > 0).all() and (x < 1).all()
+    for x, y in ((0, 1), (0, 2), (1, 2)):
+        assert abs(np.corrcoef(triple[x], triple[y])[0, 1]) < 4 / np.sqrt(n)
     a, b = keys.uniform_pair(Purpose.DIAGNOSIS, 3, ids)
     assert stats.kstest(a, "uniform").pvalue > 0.001 and stats.kstest(b, "uniform").pvalue > 0.001
     assert abs(np.corrcoef(a, b)[0, 1]) < 4 / np.sqrt(n)

@@ -134,7 +134,7 @@ def test_an_entrant_is_a_function_of_its_month_and_rank():
 def test_entry_count_is_poisson_and_rises_with_the_rate_on_the_same_seed():
     from scipy import stats
 
-    from sim.keyed import Keys
+    from sim.keyed import Keys, Purpose
     keys = Keys(11)
     low = np.array([phases.entry_count(P.replace(n_firms=1000, entry_rate=0.02), keys, m) for m in range(2000)])
     high = np.array([phases.entry_count(P.replace(n_firms=1000, entry_rate=0.025), keys, m) for m in range(2000)])
@@ -144,6 +144,11 @@ def test_entry_count_is_poisson_and_rises_with_the_rate_on_the_same_seed():
     pmf = stats.poisson.pmf(np.arange(10, 31), 20)
     assert stats.chisquare(observed, observed.sum() * pmf / pmf.sum()).pvalue > 0.001
     assert phases.entry_count(P.replace(entry_rate=0.0), keys, 5) == 0
+    for rate in (0.0005, 0.02, 0.7):  # the quantile function, exactly
+        p = P.replace(n_firms=1000, entry_rate=rate)
+        for m in range(200):
+            u = keys.generator(Purpose.ENTRY_COUNT, m).random()
+            assert phases.entry_count(p, keys, m) == int(stats.poisson.ppf(u, rate * 1000))
 
 
 @pytest.mark.parametrize("k0", [5e9, 5e6])
