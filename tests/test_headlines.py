@@ -23,7 +23,7 @@ from .helpers import QUIET
 def _view(moves):
     """A MonthView with only ``moves`` set (the move outcomes read nothing else)."""
     return MonthView(city=None, entries=0, exits=0, moves=moves, annual_sales=np.zeros(0),
-                     class_counts=np.zeros(4, int), msme=slice(None))
+                     class_counts=np.zeros(4, int), large=np.zeros(0, np.intp))
 
 
 def test_move_outcomes_read_the_right_cells():

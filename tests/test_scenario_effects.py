@@ -69,7 +69,7 @@ EFFECTS = {
     "integrated_database": {"registered": +1, "aware": +1, "applications": +1},
     "socialisation_campaign": {"aware": +1, "registered": +1, "applications": +1},
     "clear_services": {"applications": +1},
-    "covid_shock": {"sales_shock": -1, "sales_later": -1},
+    "covid_shock": {"sales_shock": -1},
     "recommended_package": {"aware": +1, "registered": +1, "applications": +1, "match": +1,
                             "capacity": +1},
 }
@@ -78,6 +78,10 @@ NO_EFFECT = {
     ("steady_coordination", "served"): "the budget, not staff capacity, limits how many are served",
     ("socialisation_campaign", "served"): "more applicants, but the same budget serves the same number",
     ("clear_services", "served"): "more applicants, but the same budget serves the same number",
+    ("covid_shock", "sales_later"): "no lasting scar: two and a half years after demand recovers, "
+                                    "entrants have replaced the firms the shock closed and survivors "
+                                    "have rebuilt their custom (three seeds slightly below the "
+                                    "baseline, one above)",
     ("integrated_database", "match"): "today's office draws each instrument from its mix (first come), "
                                       "so better data cannot improve the choice; under diagnosis "
                                       "targeting it does (test below)",
