@@ -35,8 +35,8 @@ def _parse_sets(items: list[str]) -> dict:
         name, raw = item.split("=", 1)
         try:
             value = ast.literal_eval(raw)
-        except (ValueError, SyntaxError):
-            value = raw  # a bare word such as law20_2008
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            value = raw  # a bare word such as law20_2008 (or a literal Python cannot build)
         values[name.strip()] = value
     return values
 
@@ -248,6 +248,8 @@ def cmd_scenarios(args) -> int:
 
 
 def cmd_check(args) -> int:
+    if args.years is not None and not 1 <= args.years <= 100:
+        raise UserError(f"--years {args.years}: choose a whole number of years in [1, 100]")
     s = load(args.file, years=args.years)
     events = ", ".join(f"{e.type}@{e.month}" for e in s.events) or "none"
     print(f"{s.path}: ok - scenario '{s.name}' ({' <- '.join(s.chain)}), {s.years} years, events: {events}")

@@ -38,7 +38,6 @@ import hashlib
 import itertools
 import json
 import math
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,6 +46,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from .events import Event
+from .files import read_toml, short
 from .params import ParameterError, Parameters
 from .scenario import Scenario, ScenarioError, load
 
@@ -139,19 +139,14 @@ def _err(path, msg) -> StudyError:
 
 def _int(path, key, value, low, high):
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise _err(path, f"key '{key}' = {value!r} must be a whole number in [{low}, {high}]")
+        raise _err(path, f"key '{key}' = {short(value)} must be a whole number in [{low}, {high}]")
     return value
 
 
 def load_study(path: str | Path) -> Study:
     """Load and validate an experiment file (and every scenario it names)."""
     path = Path(path)
-    if not path.exists():
-        raise StudyError(f"experiment file {path} does not exist")
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise _err(path, f"not valid TOML: {err}") from None
+    data, _ = read_toml(path, StudyError, "experiment file")
     for key in data:
         if key not in TOP_KEYS:
             near = difflib.get_close_matches(key, TOP_KEYS, n=1)
@@ -160,6 +155,9 @@ def load_study(path: str | Path) -> Study:
     for key in ("description", "scenarios"):
         if key not in data:
             raise _err(path, f"key '{key}' is missing")
+    if not isinstance(data["description"], str):
+        raise _err(path, f"key 'description' = {short(data['description'])} must be a string: say in a "
+                         "sentence what the study asks")
     names = data["scenarios"]
     if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
         raise _err(path, "key 'scenarios' must be a non-empty list of scenario names")
@@ -176,16 +174,17 @@ def load_study(path: str | Path) -> Study:
         try:
             scenarios.append(load(name, years=years))
         except ScenarioError as err:
-            raise _err(path, f"scenario '{name}': {err}") from None
+            raise _err(path, f"scenario {short(name)}: {err}") from None
     outputs = data.get("outputs", {})
     if not isinstance(outputs, dict) or set(outputs) - {"snapshots"}:
         raise _err(path, "key 'outputs' may only hold 'snapshots' (a list of months)")
     snaps = outputs.get("snapshots", [])
-    if not isinstance(snaps, list) or not all(isinstance(m, int) and 0 <= m <= years * 12 for m in snaps):
+    if not isinstance(snaps, list) or not all(
+            isinstance(m, int) and not isinstance(m, bool) and 0 <= m <= years * 12 for m in snaps):
         raise _err(path, f"outputs.snapshots must be a list of months in [0, {years * 12}]")
     baseline = data.get("baseline")
     if baseline is not None and (not isinstance(baseline, str) or baseline not in names):
-        raise _err(path, f"key 'baseline' = {baseline!r} must name one of the study's scenarios "
+        raise _err(path, f"key 'baseline' = {short(baseline)} must name one of the study's scenarios "
                          f"({', '.join(names)})")
     method, points = _design(path, data.get("design"))
     study = Study(path.stem, path, data["description"], scenarios, points, replicates, root_seed,
@@ -196,7 +195,7 @@ def load_study(path: str | Path) -> Study:
             try:
                 Parameters.from_dict({**sc.params.to_dict(), **fixed, **point})
             except ParameterError as err:
-                where = "parameters" if not point else f"design point {i} {point}"
+                where = "parameters" if not point else f"design point {i}"
                 raise _err(path, f"{where} (scenario '{sc.name}'): {err}") from None
     return study
 
@@ -236,8 +235,10 @@ def _design(path, design) -> tuple[str, list[dict[str, Any]]]:
     ranges = {}
     for name, spec in factors.items():
         if (not isinstance(spec, dict) or set(spec) != {"low", "high"}
-                or not all(_finite(spec[k]) for k in ("low", "high")) or not spec["low"] < spec["high"]):
-            raise _err(path, f"design.factors.{name} must be {{ low = ..., high = ... }} with low < high")
+                or not all(_finite(spec[k]) for k in ("low", "high")) or not spec["low"] < spec["high"]
+                or not math.isfinite(float(spec["high"]) - float(spec["low"]))):
+            raise _err(path, f"design.factors.{name} must be {{ low = ..., high = ... }}: finite numbers "
+                             "with low < high (and high - low a finite number)")
         ranges[name] = (spec["low"], spec["high"])
     if method == "morris":
         trajectories = _int(path, "design.samples", design.get("samples", 10), 1, 10_000)
@@ -255,7 +256,13 @@ def _design(path, design) -> tuple[str, list[dict[str, Any]]]:
 
 
 def _finite(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+    """A number a float can hold (an int of hundreds of digits is not)."""
+    if isinstance(x, bool) or not isinstance(x, (int, float)):
+        return False
+    try:
+        return math.isfinite(float(x))
+    except OverflowError:
+        return False
 
 
 def _check_factor_names(path, factors: dict) -> None:
@@ -265,7 +272,7 @@ def _check_factor_names(path, factors: dict) -> None:
         if name not in roles:
             near = difflib.get_close_matches(name, list(roles), n=1)
             hint = f"; did you mean '{near[0]}'?" if near else ""
-            raise _err(path, f"design factor '{name}' is not a parameter{hint}")
+            raise _err(path, f"design factor {short(name)} is not a parameter{hint}")
         if roles[name] == "setting":
             raise _err(path, f"design factor '{name}' is a setting; vary uncertainties and levers "
                              "(put settings in [parameters])")

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from .files import short
+
 SIZE_LAWS = ("pp7_2021", "law20_2008")
 TARGETING_RULES = ("first_come", "random", "neediest", "highest_potential", "diagnosis")
 INSTRUMENTS = ("equipment", "training", "market_access", "credit")
@@ -395,7 +397,7 @@ class Parameters:
             if key not in names:
                 near = difflib.get_close_matches(key, names, n=1)
                 hint = f"; did you mean '{near[0]}'?" if near else ""
-                raise ParameterError(f"{where}unknown parameter '{key}'{hint}")
+                raise ParameterError(f"{where}unknown parameter {short(key)}{hint}")
         return cls(**values)
 
     def instrument_mix(self):
@@ -426,7 +428,7 @@ def _plain(value, meta):
 
 
 def _check(name: str, value, meta) -> None:
-    where = f"parameter '{name}' = {value!r}"
+    where = f"parameter '{name}' = {short(value)}"
     if isinstance(meta["default"], bool):
         if not isinstance(value, bool):
             raise ParameterError(f"{where} must be true or false")
@@ -438,10 +440,11 @@ def _check(name: str, value, meta) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         kind = "an integer" if meta["integer"] else "a number"
         raise ParameterError(f"{where} must be {kind} ({meta['unit']})")
-    if meta["integer"] and not float(value).is_integer():
-        raise ParameterError(f"{where} must be a whole number ({meta['unit']})")
-    if math.isnan(value) or math.isinf(value):
-        raise ParameterError(f"{where} must be a finite number in [{meta['low']}, {meta['high']}]")
+    if isinstance(value, float):  # (an int may have more digits than a float can hold)
+        if math.isnan(value) or math.isinf(value):
+            raise ParameterError(f"{where} must be a finite number in [{meta['low']}, {meta['high']}]")
+        if meta["integer"] and not value.is_integer():
+            raise ParameterError(f"{where} must be a whole number ({meta['unit']})")
     if not meta["low"] <= value <= meta["high"]:
         raise ParameterError(
             f"{where} is outside its allowed range [{meta['low']:g}, {meta['high']:g}] "

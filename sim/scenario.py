@@ -23,12 +23,12 @@ from __future__ import annotations
 import difflib
 import math
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .events import EVENT_FIELDS, SWITCHABLE, Event, Field
+from .files import cut, exists, read_toml, short
 from .params import ParameterError, Parameters
 
 TOP_KEYS = ("description", "source", "extends", "years", "parameters", "events")
@@ -59,18 +59,20 @@ def scenario_dirs() -> list[Path]:
 
 
 def resolve(name_or_path: str | Path, relative_to: Path | None = None) -> Path:
+    if not isinstance(name_or_path, (str, Path)) or not str(name_or_path).strip():
+        raise ScenarioError(f"{short(name_or_path)} is not a scenario name or file")
     p = Path(name_or_path)
-    if p.suffix == ".toml" or p.exists():
-        return p if p.is_absolute() or relative_to is None or p.exists() else relative_to / p
+    if p.suffix == ".toml" or exists(p):
+        return p if p.is_absolute() or relative_to is None or exists(p) else relative_to / p
     folders = ([relative_to] if relative_to else []) + scenario_dirs()
     for folder in folders:
         candidate = folder / f"{name_or_path}.toml"
-        if candidate.exists():
+        if exists(candidate):
             return candidate
     known = sorted({f.stem for d in folders for f in d.glob("*.toml")})
     near = difflib.get_close_matches(str(name_or_path), known, n=1)
     hint = f"; did you mean '{near[0]}'?" if near else (f"; known: {', '.join(known)}" if known else "")
-    raise ScenarioError(f"no scenario named '{name_or_path}'{hint}")
+    raise ScenarioError(f"no scenario named {short(str(name_or_path))}{hint}")
 
 
 def list_scenarios() -> list[Scenario]:
@@ -101,18 +103,13 @@ def load(name_or_path: str | Path, *, years: int | None = None) -> Scenario:
 
 
 def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
-    path = path.resolve() if path.exists() else path
+    path = path.resolve() if exists(path) else path
     if path in seen:
         cycle = " -> ".join(p.stem for p in (*seen, path))
         raise ScenarioError(f"{seen[-1]}: 'extends' makes a cycle: {cycle}")
-    if not path.exists():
-        where = f"{seen[-1]}: key 'extends': " if seen else ""
-        raise ScenarioError(f"{where}scenario file {path} does not exist")
-    text = path.read_text()
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError(f"{path}: not valid TOML: {err}") from None
+    if not exists(path) and seen:
+        raise ScenarioError(f"{seen[-1]}: key 'extends': scenario file {cut(str(path))} does not exist")
+    data, text = read_toml(path, ScenarioError, "scenario file")
     lines = _Lines(text)
     for key in data:
         if key not in TOP_KEYS:
@@ -137,7 +134,7 @@ def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
     if "years" in data:
         years = data["years"]
         if isinstance(years, bool) or not isinstance(years, int) or not 1 <= years <= 100:
-            raise ScenarioError(f"{path}: key 'years' = {years!r} (line {lines.find('years')}) "
+            raise ScenarioError(f"{path}: key 'years' = {short(years)} (line {lines.find('years')}) "
                                 "must be a whole number of years in [1, 100]")
     overrides = data.get("parameters", {})
     if not isinstance(overrides, dict):
@@ -147,7 +144,7 @@ def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
     except ParameterError as err:
         key = _named_key(str(err))
         line = lines.find(key, table="parameters") if key else None
-        at = f"parameters.{key}" if key else "parameters"
+        at = f"parameters.{cut(key, 60)}" if key else "parameters"
         raise ScenarioError(f"{path}: {at}{_line(line)}: {err}") from None
     raw_events = data.get("events", [])
     if not isinstance(raw_events, list) or not all(isinstance(e, dict) for e in raw_events):
@@ -162,13 +159,16 @@ def _load(path: Path, seen: tuple[Path, ...]) -> Scenario:
 def _event(path: Path, lines: _Lines, i: int, raw: dict, params: Parameters) -> Event:
     where = f"{path}: events[{i}]"
     kind = raw.get("type")
+    if kind is not None and not isinstance(kind, str):
+        raise ScenarioError(f"{where}.type = {short(kind)}{_line(lines.find('type', event=i))} must be "
+                            f"a string: one of {', '.join(EVENT_FIELDS)}")
     if kind is None:
         raise ScenarioError(f"{where}{_line(lines.find_event(i))}: missing 'type'; one of "
                             f"{', '.join(EVENT_FIELDS)}")
     if kind not in EVENT_FIELDS:
         near = difflib.get_close_matches(str(kind), list(EVENT_FIELDS), n=1)
         hint = f"; did you mean '{near[0]}'?" if near else ""
-        raise ScenarioError(f"{where}.type = {kind!r}{_line(lines.find('type', event=i))} is not an "
+        raise ScenarioError(f"{where}.type = {short(kind)}{_line(lines.find('type', event=i))} is not an "
                             f"event type{hint} (allowed: {', '.join(EVENT_FIELDS)})")
     spec = EVENT_FIELDS[kind]
     values: dict[str, Any] = {}
@@ -191,7 +191,7 @@ def _event(path: Path, lines: _Lines, i: int, raw: dict, params: Parameters) -> 
 
 
 def _check_field(where: str, f: Field, value, line, params: Parameters):
-    at = f"{where} = {value!r}{_line(line)}"
+    at = f"{where} = {short(value)}{_line(line)}"
     if f.kind is dict:
         if not isinstance(value, dict) or not value:
             raise ScenarioError(f"{at}: must be a table of levers, e.g. {{ data_integration = 1.0 }}")
@@ -211,7 +211,7 @@ def _check_field(where: str, f: Field, value, line, params: Parameters):
             raise ScenarioError(f"{at}: must be a list of numbers")
         bad = [x for x in value if not f.low <= x <= f.high]
         if bad:
-            raise ScenarioError(f"{at}: values must be in [{f.low:g}, {f.high:g}]; {bad[0]!r} is not")
+            raise ScenarioError(f"{at}: values must be in [{f.low:g}, {f.high:g}]; {short(bad[0])} is not")
         return [float(x) for x in value]
     if f.kind is int and not (isinstance(value, int) and not isinstance(value, bool)):
         raise ScenarioError(f"{at}: must be a whole number in [{f.low:g}, {f.high:g}] ({f.doc})")
@@ -223,17 +223,19 @@ def _check_field(where: str, f: Field, value, line, params: Parameters):
 
 
 def _number(x) -> bool:
-    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+    if isinstance(x, bool):
+        return False
+    return isinstance(x, int) or (isinstance(x, float) and math.isfinite(x))
 
 
 def _unknown(where, key: str, allowed, line) -> str:
     near = difflib.get_close_matches(key, list(allowed), n=1)
     hint = f"; did you mean '{near[0]}'?" if near else ""
-    return f"{where}: unknown key '{key}'{_line(line)}{hint} (allowed: {', '.join(allowed)})"
+    return f"{where}: unknown key {short(key)}{_line(line)}{hint} (allowed: {', '.join(allowed)})"
 
 
 def _named_key(message: str) -> str | None:
-    m = re.search(r"parameter '(\w+)'", message)
+    m = re.search(r"parameter '(\w+)", message)
     return m.group(1) if m else None
 
 
