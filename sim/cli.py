@@ -124,6 +124,7 @@ def cmd_run(args) -> int:
     bad = [m for m in snaps if not 0 <= m <= months]
     if bad:
         raise UserError(f"--snapshot-months {bad[0]}: months must be in [0, {months}]")
+    _can_write(Path(args.out), "--out")  # before the run, not after it
     result = run(params, seed=args.seed, months=months, snapshot_months=snaps, events=scenario.events,
                  progress=_Progress(), use_cache=not args.no_cache)
     result.scenario = scenario.name
@@ -162,9 +163,12 @@ def _executor(args):
             from distributed import Client
         except ImportError:
             raise UserError("--scheduler needs Dask: pip install 'msme-sim[cluster]'") from None
+        if "://" not in args.scheduler or args.scheduler.split("://")[0] not in ("tcp", "tls", "inproc", "ws", "wss"):
+            raise UserError(f"--scheduler {args.scheduler!r}: give a Dask scheduler address such as "
+                            "tcp://HOST:8786")
         try:
             client = Client(args.scheduler, timeout="20s")
-        except OSError as err:
+        except (OSError, ValueError, TimeoutError) as err:
             raise UserError(f"--scheduler {args.scheduler}: cannot reach the scheduler ({err})") from None
         threads = sum(client.nthreads().values()) or 1
         return client.get_executor(pure=False), 2 * threads, client.close
@@ -191,11 +195,17 @@ def cmd_sweep(args) -> int:
 
     study = load_study(args.experiment)  # the whole design is validated before any run
     out = Path(args.out) if args.out else Path("results") / study.name
-    db = store.Store(out, study.fingerprint(), str(args.experiment))
+    _can_write(out, "--out")
+    # the workers or the cluster before the store: a refused --workers or --scheduler leaves nothing
+    executor, in_flight, close = _executor(args)
+    try:
+        db = store.Store(out, study.fingerprint(), str(args.experiment))
+    except BaseException:
+        close()
+        raise
     runs = study.runs()
     print(f"msme-sim sweep {study.name}: {len(study.scenarios)} scenarios x {len(study.points)} "
           f"design points x {study.replicates} seeds = {len(runs)} runs -> {db.path}")
-    executor, in_flight, close = _executor(args)
     try:
         # burn in once per distinct starting city, in parallel on the executor, before the runs
         cities = {burn_in_key(spec.params): spec.params for spec in runs}
@@ -262,6 +272,22 @@ def cmd_params(args) -> int:
             continue
         print(f"{row['name']:28} {row['default']!s:>12}  {row['unit']:28} {row['allowed']:22} {row['role']}")
     return 0
+
+
+def _can_write(path: Path, option: str) -> None:
+    """Refuse, before any work and without writing anything, an output folder that cannot be
+    created or written: the nearest existing folder on the way must be writable."""
+    import os
+    probe = path
+    while not probe.exists():
+        if probe.parent == probe:
+            break
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        raise UserError(f"{option} {str(path)!r}: {probe} is a file, not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UserError(f"{option} {str(path)!r}: cannot write in {probe} (permission denied); "
+                        "give a folder you can write to")
 
 
 def _writable_folder(path: Path, option: str) -> None:

@@ -186,9 +186,18 @@ def load(folder: str | Path) -> dict[str, pd.DataFrame]:
     """The study's tables as pandas DataFrames: ``runs``, ``monthly`` (with scenario, point,
     replicate and seed joined in) and, if any, ``snapshots``."""
     path = Path(folder)
+    if path.name == "results.sqlite" and path.is_file():
+        raise StoreError(f"{path}: give the study's folder ({path.parent}), not the store file in it")
     path = path / "results.sqlite" if path.is_dir() else path
-    if not path.exists():
-        raise StoreError(f"no result store at {path}")
+    if not path.is_file():
+        raise StoreError(f"no result store at {path} (a study's folder holds results.sqlite)")
+    try:
+        return _load(path)
+    except (sqlite3.Error, pd.errors.DatabaseError) as err:  # garbage, truncated, empty, not ours
+        raise StoreError(f"{path}: not a readable msme-sim result store ({err})") from None
+
+
+def _load(path: Path) -> dict[str, pd.DataFrame]:
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -223,7 +232,13 @@ def export(folder: str | Path, fmt: str) -> list[Path]:
     """Write every table as CSV or Parquet into ``folder/export``; returns the files."""
     tables = load(folder)
     out = Path(folder) / "export"
-    out.mkdir(exist_ok=True)
+    try:
+        out.mkdir(exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as err:
+        raise StoreError(f"{out}: cannot write the export there ({err.strerror or err})") from None
     written = []
     for name, df in tables.items():
         target = out / f"{name}.{fmt}"

@@ -165,3 +165,62 @@ def test_fuzzed_study_files_give_a_study_or_a_clear_error(tmp_path, source, edit
         load_study(path)
     except StudyError as err:
         assert len(str(err)) < 800
+
+
+# -- outputs and stores ----------------------------------------------------------------------------
+QUICK_STUDY = b'description = "tiny"\nscenarios = ["baseline"]\nreplicates = 1\nyears = 1\n' \
+              b'[parameters]\nn_firms = 300\nburn_in_months = 12\n'
+
+
+@pytest.mark.parametrize("args", [["--workers", "-1"], ["--scheduler", "garbage://x"],
+                                  ["--scheduler", "not a url"]])
+def test_a_refused_sweep_option_leaves_no_store_behind(tmp_path, capsys, args):
+    study = _write(tmp_path, QUICK_STUDY, "study.toml")
+    out = tmp_path / "out"
+    assert cli.main(["sweep", str(study), "--out", str(out), "--quiet", *args]) == cli.EXIT_USER_ERROR
+    assert "msme-sim: error:" in capsys.readouterr().err
+    assert not out.exists()
+    # and the same study then runs normally into that folder
+    assert cli.main(["sweep", str(study), "--out", str(out), "--quiet", "--workers", "0"]) == 0
+
+
+def test_an_output_that_is_a_file_is_refused_before_the_run(tmp_path, capsys):
+    blocker = tmp_path / "results"
+    blocker.write_text("not a folder")
+    assert cli.main(["run", "--set", "n_firms=300", "--years", "1", "--out", str(blocker / "x")]) \
+        == cli.EXIT_USER_ERROR
+    assert "is a file" in capsys.readouterr().err
+    assert blocker.read_text() == "not a folder"
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write anywhere")
+def test_a_read_only_output_folder_is_refused_before_the_run(tmp_path, capsys):
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        assert cli.main(["run", "--set", "n_firms=300", "--years", "1", "--out", str(ro)]) == cli.EXIT_USER_ERROR
+        assert "cannot write" in capsys.readouterr().err
+    finally:
+        ro.chmod(0o700)
+
+
+@pytest.mark.parametrize("content", [b"garbage, not a database" * 10, b"", b"SQLite format 3\x00" + b"\x00" * 50])
+def test_export_of_a_damaged_store_is_refused_and_leaves_it_as_it_was(tmp_path, capsys, content):
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / "results.sqlite").write_bytes(content)
+    assert cli.main(["export", str(folder)]) == cli.EXIT_USER_ERROR
+    err = capsys.readouterr().err
+    assert "results.sqlite" in err and "Traceback" not in err
+    assert (folder / "results.sqlite").read_bytes() == content
+
+
+def test_export_given_the_store_file_asks_for_its_folder(tmp_path, capsys):
+    study = _write(tmp_path, QUICK_STUDY, "study.toml")
+    out = tmp_path / "out"
+    assert cli.main(["sweep", str(study), "--out", str(out), "--quiet", "--workers", "0"]) == 0
+    capsys.readouterr()
+    assert cli.main(["export", str(out / "results.sqlite")]) == cli.EXIT_USER_ERROR
+    assert "give the study's folder" in capsys.readouterr().err
+    assert cli.main(["export", str(out)]) == 0
