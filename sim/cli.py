@@ -125,6 +125,7 @@ def cmd_run(args) -> int:
     if bad:
         raise UserError(f"--snapshot-months {bad[0]}: months must be in [0, {months}]")
     _can_write(Path(args.out), "--out")  # before the run, not after it
+    _memory_check(params.n_firms, len(snaps), 1, args.force, "this run")
     result = run(params, seed=args.seed, months=months, snapshot_months=snaps, events=scenario.events,
                  progress=_Progress(), use_cache=not args.no_cache)
     result.scenario = scenario.name
@@ -196,6 +197,13 @@ def cmd_sweep(args) -> int:
     study = load_study(args.experiment)  # the whole design is validated before any run
     out = Path(args.out) if args.out else Path("results") / study.name
     _can_write(out, "--out")
+    runs = study.runs()
+    if not args.scheduler:  # (a cluster's memory is the cluster's business)
+        import os
+        workers = max(1, (os.cpu_count() or 1) if args.workers is None else args.workers)
+        biggest = max(spec.params.n_firms for spec in runs)
+        _memory_check(biggest, len(study.snapshot_months), workers, args.force,
+                      f"this sweep ({workers} workers at once)")
     # the workers or the cluster before the store: a refused --workers or --scheduler leaves nothing
     executor, in_flight, close = _executor(args)
     try:
@@ -203,7 +211,6 @@ def cmd_sweep(args) -> int:
     except BaseException:
         close()
         raise
-    runs = study.runs()
     print(f"msme-sim sweep {study.name}: {len(study.scenarios)} scenarios x {len(study.points)} "
           f"design points x {study.replicates} seeds = {len(runs)} runs -> {db.path}")
     try:
@@ -272,6 +279,27 @@ def cmd_params(args) -> int:
             continue
         print(f"{row['name']:28} {row['default']!s:>12}  {row['unit']:28} {row['allowed']:22} {row['role']}")
     return 0
+
+
+BYTES_PER_FIRM = 900
+"""Estimated peak memory of a running city per firm (benchmarks/README: ~600-700 bytes traced with
+every firm a mesa agent, plus the step's temporary arrays)."""
+BYTES_PER_SNAPSHOT_FIRM = 250
+"""Estimated memory of one firm's row in a firm snapshot (pandas)."""
+
+
+def _memory_check(n_firms: int, snapshots: int, copies: int, force: bool, what: str) -> None:
+    """Refuse, before any work, a request the machine's free memory cannot hold (unless --force)."""
+    import os
+    need = copies * n_firms * (BYTES_PER_FIRM + BYTES_PER_SNAPSHOT_FIRM * snapshots)
+    try:
+        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):  # not a POSIX system: no estimate to refuse on
+        return
+    if need > 0.8 * free and not force:
+        raise UserError(f"{what} needs about {need / 2**30:,.1f} GB of memory ({copies} x {n_firms:,} "
+                        f"firms, {snapshots} snapshots) and {free / 2**30:,.1f} GB is free; use fewer "
+                        "firms, snapshots or workers, or --force to try anyway")
 
 
 def _can_write(path: Path, option: str) -> None:
@@ -404,6 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="also write firm-level tables at these months")
     r.add_argument("--out", default="results", help="where to write (default results/)")
     r.add_argument("--no-cache", action="store_true", help="redo the burn-in instead of reusing it")
+    r.add_argument("--force", action="store_true", help="run even if the memory estimate exceeds free memory")
     r.set_defaults(func=cmd_run)
     w = sub.add_parser("sweep", help="run a study (experiments/*.toml) into a resumable result store")
     w.add_argument("experiment", help="an experiment file, e.g. experiments/quick.toml")
@@ -414,6 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--out", default=None, help="store folder (default results/NAME)")
     w.add_argument("--retry-failed", action="store_true", help="run failed runs again")
     w.add_argument("--quiet", action="store_true", help="no progress bar")
+    w.add_argument("--force", action="store_true", help="run even if the memory estimate exceeds free memory")
     w.set_defaults(func=cmd_sweep)
     x = sub.add_parser("export", help="write a study's tables as CSV or Parquet")
     x.add_argument("folder", help="the study's folder, e.g. results/quick")

@@ -137,6 +137,12 @@ def _err(path, msg) -> StudyError:
     return StudyError(f"{path}: {msg}")
 
 
+MAX_POINTS = 1_000_000
+"""Most design points a study may have (a grid's product, or a sample's size)."""
+MAX_RUNS = 1_000_000
+"""Most runs a study may schedule (its run list is built in memory before the first run)."""
+
+
 def _int(path, key, value, low, high):
     if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
         raise _err(path, f"key '{key}' = {short(value)} must be a whole number in [{low}, {high}]")
@@ -187,6 +193,12 @@ def load_study(path: str | Path) -> Study:
         raise _err(path, f"key 'baseline' = {short(baseline)} must name one of the study's scenarios "
                          f"({', '.join(names)})")
     method, points = _design(path, data.get("design"))
+    n_runs = len(scenarios) * len(points) * replicates
+    if n_runs > MAX_RUNS:
+        raise _err(path, f"{len(scenarios)} scenarios x {len(points):,} design points x {replicates:,} "
+                         f"replicates = {n_runs:,} runs, more than one study schedules ({MAX_RUNS:,}; "
+                         "at about a second per run on a laptop that is weeks of work); lower "
+                         "'replicates' or the design's size, or split the study")
     study = Study(path.stem, path, data["description"], scenarios, points, replicates, root_seed,
                   years, tuple(sorted(set(snaps))), fixed, method, baseline)
     # every run's parameters are valid before any run starts
@@ -230,6 +242,10 @@ def _design(path, design) -> tuple[str, list[dict[str, Any]]]:
             if not isinstance(values, list) or not values:
                 raise _err(path, f"design.factors.{name} must be a list of values for a grid")
         names = list(factors)
+        size = math.prod(len(factors[n]) for n in names)
+        if size > MAX_POINTS:
+            raise _err(path, f"design: the grid has {size:,} points, more than one study holds "
+                             f"({MAX_POINTS:,}); use fewer values or a sampling design (lhs, sobol)")
         return method, [dict(zip(names, combo, strict=True))
                         for combo in itertools.product(*(factors[n] for n in names))]
     ranges = {}
@@ -245,7 +261,7 @@ def _design(path, design) -> tuple[str, list[dict[str, Any]]]:
         levels = _int(path, "design.levels", design.get("levels", 4), 2, 100)
         unit = morris_trajectories(len(ranges), trajectories, levels, seed)
     else:
-        samples = _int(path, "design.samples", design.get("samples", 8), 1, 1_000_000)
+        samples = _int(path, "design.samples", design.get("samples", 8), 1, MAX_POINTS)
         if method == "sobol":
             if samples & (samples - 1):
                 raise _err(path, f"design.samples = {samples}: Sobol' designs need a power of 2")

@@ -224,3 +224,29 @@ def test_export_given_the_store_file_asks_for_its_folder(tmp_path, capsys):
     assert cli.main(["export", str(out / "results.sqlite")]) == cli.EXIT_USER_ERROR
     assert "give the study's folder" in capsys.readouterr().err
     assert cli.main(["export", str(out)]) == 0
+
+
+def test_a_study_beyond_any_machine_is_refused_with_its_size(tmp_path):
+    path = _write(tmp_path, STUDY.replace(b"replicates = 2", b"replicates = 100000")
+                  + b'[design]\nmethod = "lhs"\nsamples = 1000000\n'
+                  + b"[design.factors]\nalpha = { low = 0.5, high = 0.9 }\n",
+                  "study.toml")
+    with pytest.raises(StudyError, match="100,000,000,000 runs"):
+        load_study(path)
+    grid = _write(tmp_path, STUDY + b'[design]\nmethod = "grid"\n[design.factors]\n'
+                  + b"".join(f"{n} = {list(range(1, 40))}\n".encode()
+                             for n in ("reapply_months", "me_credit_months", "loan_term", "office_throughput")),
+                  "grid.toml")
+    with pytest.raises(StudyError, match="2,313,441 points"):
+        load_study(grid)
+
+
+def test_a_run_beyond_free_memory_is_refused_with_its_estimate(monkeypatch, tmp_path, capsys):
+    import os as _os
+    real = _os.sysconf
+    monkeypatch.setattr(_os, "sysconf", lambda name: 1000 if name == "SC_AVPHYS_PAGES" else real(name))
+    out = tmp_path / "out"
+    assert cli.main(["run", "--set", "n_firms=1000000", "--out", str(out)]) == cli.EXIT_USER_ERROR
+    err = capsys.readouterr().err
+    assert "GB of memory" in err and "--force" in err
+    assert not out.exists()
