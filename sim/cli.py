@@ -178,7 +178,9 @@ def _executor(args):
         raise UserError(f"--workers {workers}: give 0 (this process) or more")
     if workers == 0:
         return SerialExecutor(), 1, lambda: None
-    pool = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    from .sweep import watch_parent
+    pool = cf.ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                  initializer=watch_parent, initargs=(os.getpid(),))
     return pool, 2 * workers, lambda: pool.shutdown(cancel_futures=True)
 
 

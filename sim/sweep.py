@@ -19,6 +19,21 @@ from .experiment import RunSpec, Study
 from .store import Store
 
 
+def watch_parent(parent: int, every: float = 1.0) -> None:
+    """A worker's initializer: end this worker when the sweep that started it is gone (killed
+    with SIGKILL, say), instead of living on as an orphan holding memory and a CPU."""
+    import os
+    import threading
+
+    def watch():
+        while True:
+            time.sleep(every)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True, name="watch-parent").start()
+
+
 def execute(spec: RunSpec) -> dict:
     """Run one spec (in a worker). Never raises: a failure comes back as data."""
     from .run import run

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -167,6 +168,64 @@ def test_sigkill_mid_sweep_then_rerun_equals_an_uninterrupted_sweep(tmp_path):
     runs_k, monthly_k = _tables(tmp_path / "killed")
     pd.testing.assert_frame_equal(monthly_c, monthly_k)
     pd.testing.assert_frame_equal(runs_c.drop(columns="git_commit"), runs_k.drop(columns="git_commit"))
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (Linux /proc)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            out.append(int(stat.parent.name))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.subprocess
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_workers_exit_when_their_sweep_is_killed(tmp_path):
+    # runs of many seconds each: a worker mid-run must not finish it first
+    text = (SMALL.replace("replicates = 3", "replicates = 4").replace("years = 4", "years = 40")
+            .replace("n_firms = 1200", "n_firms = 60000"))
+    path = tmp_path / "orphans.toml"
+    path.write_text(text)
+    cmd = [sys.executable, "-m", "sim.cli", "sweep", str(path), "--out", str(tmp_path / "o"),
+           "--workers", "2", "--quiet"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    db = tmp_path / "o" / "results.sqlite"
+    deadline = time.time() + 120
+    workers: list[int] = []
+    while time.time() < deadline and len(workers) < 2:
+        time.sleep(0.2)
+        workers = [p for p in _children(proc.pid) if "python" in Path(f"/proc/{p}/cmdline").read_text()]
+        if db.exists() and len(workers) >= 2:
+            time.sleep(2)  # into their first runs (after the burn-in)
+            break
+    assert workers, "the sweep should have started its workers"
+    os.kill(proc.pid, signal.SIGKILL)  # the coordinator only, not its process group
+    proc.wait()
+    deadline = time.time() + 6  # the watch checks every second
+    while time.time() < deadline and any(_alive(p) for p in workers):
+        time.sleep(0.2)
+    left = [p for p in workers if _alive(p)]
+    try:
+        assert not left, f"workers {left} outlived their sweep"
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)  # clean up whatever is left
+        except ProcessLookupError:
+            pass
 
 
 BAD_STUDIES = {
