@@ -46,7 +46,7 @@ import numpy as np
 from scipy.stats import qmc
 
 from .events import Event
-from .files import read_toml, short
+from .files import cut, read_toml, short
 from .params import ParameterError, Parameters
 from .scenario import Scenario, ScenarioError, load
 
@@ -157,7 +157,7 @@ def load_study(path: str | Path) -> Study:
         if key not in TOP_KEYS:
             near = difflib.get_close_matches(key, TOP_KEYS, n=1)
             hint = f"; did you mean '{near[0]}'?" if near else ""
-            raise _err(path, f"unknown key '{key}'{hint} (allowed: {', '.join(TOP_KEYS)})")
+            raise _err(path, f"unknown key {short(key)}{hint} (allowed: {', '.join(TOP_KEYS)})")
     for key in ("description", "scenarios"):
         if key not in data:
             raise _err(path, f"key '{key}' is missing")
@@ -221,7 +221,7 @@ def _design(path, design) -> tuple[str, list[dict[str, Any]]]:
         if key not in DESIGN_KEYS:
             near = difflib.get_close_matches(key, DESIGN_KEYS, n=1)
             hint = f"; did you mean '{near[0]}'?" if near else ""
-            raise _err(path, f"unknown key 'design.{key}'{hint} (allowed: {', '.join(DESIGN_KEYS)})")
+            raise _err(path, f"unknown key design.{cut(key, 60)}{hint} (allowed: {', '.join(DESIGN_KEYS)})")
     method = design.get("method")
     if method not in METHODS:
         raise _err(path, f"design.method = {method!r}: choose one of {', '.join(METHODS)}")

@@ -9,6 +9,7 @@ every run). A longer fuzz run for before a release: ``MSME_SIM_FUZZ=3000 pytest 
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -135,6 +136,13 @@ def _mutations():
                     min_size=1, max_size=4)
 
 
+def _fresh(tmp_path) -> Path:
+    """A folder of its own for one example (a mutated baseline.toml left by an earlier example
+    must not become the parent of the next one)."""
+    import tempfile
+    return Path(tempfile.mkdtemp(dir=tmp_path))
+
+
 def _mutate(data: bytes, edits) -> bytes:
     for where, cut, token in edits:
         i = int(where * len(data))
@@ -145,7 +153,7 @@ def _mutate(data: bytes, edits) -> bytes:
 @settings(max_examples=FUZZ, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(source=st.sampled_from(SCENARIOS), edits=_mutations())
 def test_fuzzed_scenario_files_give_a_scenario_or_a_clear_error(tmp_path, source, edits, capsys):
-    path = _write(tmp_path, _mutate(source.read_bytes(), edits), source.name)
+    path = _write(_fresh(tmp_path), _mutate(source.read_bytes(), edits), source.name)
     try:
         load(path)
     except ScenarioError as err:
@@ -155,16 +163,23 @@ def test_fuzzed_scenario_files_give_a_scenario_or_a_clear_error(tmp_path, source
     assert status in (0, cli.EXIT_USER_ERROR)
     if status:
         assert err.startswith("msme-sim: error:") and "Traceback" not in err
+        assert source.stem in err  # the file is named
 
 
 @settings(max_examples=max(FUZZ // 3, 10), suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(source=st.sampled_from(STUDIES), edits=_mutations())
-def test_fuzzed_study_files_give_a_study_or_a_clear_error(tmp_path, source, edits):
+def test_fuzzed_study_files_give_a_study_or_a_clear_error(tmp_path, source, edits, capsys):
+    tmp_path = _fresh(tmp_path)
     path = _write(tmp_path, _mutate(source.read_bytes(), edits), source.name)
     try:
         load_study(path)
     except StudyError as err:
         assert len(str(err)) < 800
+        out = tmp_path / "out"
+        assert cli.main(["sweep", str(path), "--out", str(out), "--quiet"]) == cli.EXIT_USER_ERROR
+        message = capsys.readouterr().err
+        assert message.startswith("msme-sim: error:") and source.stem in message
+        assert not out.exists()  # nothing written
 
 
 # -- outputs and stores ----------------------------------------------------------------------------
@@ -250,3 +265,24 @@ def test_a_run_beyond_free_memory_is_refused_with_its_estimate(monkeypatch, tmp_
     err = capsys.readouterr().err
     assert "GB of memory" in err and "--force" in err
     assert not out.exists()
+
+
+def test_a_refused_sweep_never_changes_a_stored_study(tmp_path, capsys):
+    import hashlib
+    study = _write(tmp_path, QUICK_STUDY, "study.toml")
+    out = tmp_path / "out"
+    assert cli.main(["sweep", str(study), "--out", str(out), "--quiet", "--workers", "0"]) == 0
+    from sim import store
+    db = out / "results.sqlite"
+    digest, tables = hashlib.sha256(db.read_bytes()).hexdigest(), store.load(out)
+    for edit in (QUICK_STUDY.replace(b"replicates = 1", b"replicates = 2"),  # another study
+                 QUICK_STUDY + b"[outputs]\nsnapshots = [true]\n"):  # an invalid one
+        _write(tmp_path, edit, "study.toml")
+        assert cli.main(["sweep", str(study), "--out", str(out), "--quiet", "--workers", "0"]) \
+            == cli.EXIT_USER_ERROR
+    assert cli.main(["sweep", str(study), "--out", str(out), "--quiet", "--workers", "-1"]) \
+        == cli.EXIT_USER_ERROR
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == digest
+    again = store.load(out)
+    for name in tables:
+        pd.testing.assert_frame_equal(tables[name], again[name])
