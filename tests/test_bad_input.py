@@ -286,3 +286,34 @@ def test_a_refused_sweep_never_changes_a_stored_study(tmp_path, capsys):
     again = store.load(out)
     for name in tables:
         pd.testing.assert_frame_equal(tables[name], again[name])
+
+
+def test_a_sweep_into_an_output_under_a_file_is_refused_before_anything_is_written(tmp_path, capsys):
+    study = _write(tmp_path, QUICK_STUDY, "study.toml")
+    blocker = tmp_path / "results"
+    blocker.write_text("not a folder")
+    assert cli.main(["sweep", str(study), "--out", str(blocker / "x"), "--quiet", "--workers", "0"]) \
+        == cli.EXIT_USER_ERROR
+    assert "is a file" in capsys.readouterr().err
+    assert blocker.read_text() == "not a folder"
+
+
+def test_the_memory_estimate_refuses_at_80_percent_of_free_memory(monkeypatch):
+    """1,000,000 firms x 900 bytes = 0.9 GB: refused with 1.0 GB free (0.9 > 0.8 x 1.0), let
+    through with 1.2 GB free (0.9 < 0.96) or with --force."""
+    import os as _os
+    real = _os.sysconf
+    page = real("SC_PAGE_SIZE")
+
+    def free(gb):
+        monkeypatch.setattr(_os, "sysconf",
+                            lambda n: int(gb * 1e9 / page) if n == "SC_AVPHYS_PAGES" else real(n))
+
+    free(1.0)
+    with pytest.raises(cli.UserError, match="0.8 GB of memory"):
+        cli._memory_check(1_000_000, 0, 1, False, "this run")
+    cli._memory_check(1_000_000, 0, 1, True, "this run")  # --force
+    free(1.2)
+    cli._memory_check(1_000_000, 0, 1, False, "this run")
+    with pytest.raises(cli.UserError, match="2 x 1,000,000 firms"):  # two workers at once
+        cli._memory_check(1_000_000, 0, 2, False, "this sweep")

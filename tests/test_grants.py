@@ -55,3 +55,16 @@ def test_summary_groups_and_refusals():
         grant_experiment(p, 1, share=0.0)
     with pytest.raises(ValueError, match="grant"):
         grant_experiment(p, 1, grant=-1.0)
+
+
+def test_summary_averages_each_group_over_its_own_firms_only():
+    import pandas as pd
+    table = pd.DataFrame({"firm_id": range(6),
+                          "growth_oriented": [True, True, False, False, True, False],
+                          "constrained": [True, False, True, False, True, True],
+                          "return_pct": [6.0, 1.0, 2.0, 0.0, 4.0, 1.0]})
+    s = summarise(table)
+    assert s["growth_constrained"] == pytest.approx(5.0)  # rows 0 and 4, not the busy subsistence firms
+    assert s["subsistence"] == pytest.approx(1.0)  # rows 2, 3, 5
+    assert s["all"] == pytest.approx(14.0 / 6)
+    assert (s["n_subsistence"], s["n_growth_constrained"]) == (3, 2)

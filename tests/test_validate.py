@@ -260,3 +260,11 @@ def test_validate_refuses_bad_options_before_any_work(tmp_path, args, fragment):
     assert fragment in r.stderr and r.stderr.startswith("msme-sim: error:")
     assert "Traceback" not in r.stderr and r.stdout == ""
     assert not (tmp_path / "out").exists()
+
+
+def test_the_grant_rows_carry_de_mels_bands():
+    rows = {t.key: t for t in val.TARGETS}
+    sub, growth = rows["grant_return_subsistence"], rows["grant_return_growth"]
+    assert sub.judge(1.4, 120) == "pass" and sub.judge(1.6, 120) == "fail"
+    assert growth.judge(2.9, 120) == "fail" and growth.judge(5.7, 120) == "pass"
+    assert growth.judge(8.1, 120) == "fail"
