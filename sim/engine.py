@@ -104,13 +104,11 @@ class City:
         t["capital"][:] = phases.accumulate(p, t["capital"], prof, t["growth_oriented"], utilisation)
         # 6. quality, and the fading of services' effects
         lq = t["log_quality"]
-        quality_draw *= p.quality_sd  # (the walk of phases.quality_walk, in place)
-        lq += quality_draw
-        lq += p.quality_drift
+        phases.quality_walk(p, lq, quality_draw, out=lq)
         rows, jumps = phases.product_events(p, u_event, spread)  # lumpy gains and losses
         lq[rows] += jumps
         reach = t["log_reach"]
-        reach *= 1.0 - p.reach_build  # phases.build_reach, in place
+        phases.build_reach(p, reach, out=reach)
         instruments.fade(p, t)
         # 7. exit (a firm that closes with a loan outstanding defaults on it)
         leaving = phases.exits(p, t["capital"], uniform, t["sales_12m"], self.age())

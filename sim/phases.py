@@ -62,10 +62,11 @@ def demand_weight(p: Parameters, log_cap, log_quality, access, growth_oriented, 
     return np.exp(ws, out=ws)
 
 
-def build_reach(p: Parameters, log_reach):
+def build_reach(p: Parameters, log_reach, out=None):
     """Customer reach grows toward a mature firm's: each month the firm closes ``reach_build`` of
-    the remaining gap in log reach (demand accumulation; Foster, Haltiwanger & Syverson 2016)."""
-    return log_reach * (1.0 - p.reach_build)
+    the remaining gap in log reach (demand accumulation; Foster, Haltiwanger & Syverson 2016).
+    With ``out`` (which may be ``log_reach`` itself) the result is written there."""
+    return np.multiply(log_reach, 1.0 - p.reach_build, out=out)
 
 
 def diversification(p: Parameters, annual_sales):
@@ -128,9 +129,13 @@ def accumulate(p: Parameters, capital, prof, growth_oriented, utilisation):
     return gain
 
 
-def quality_walk(p: Parameters, log_quality, draw):
-    """Log quality follows a random walk with drift (products age as rivals improve)."""
-    return log_quality + (p.quality_drift + p.quality_sd * draw)
+def quality_walk(p: Parameters, log_quality, draw, out=None):
+    """Log quality follows a random walk with drift (products age as rivals improve); ``draw`` is
+    the month's standard-normal change, already scaled by the firm's ``spread``. With ``out``
+    (which may be ``log_quality`` itself) the result is written there."""
+    step = np.multiply(draw, p.quality_sd)
+    step += p.quality_drift
+    return np.add(log_quality, step, out=out)
 
 
 def product_events(p: Parameters, uniform, spread):

@@ -63,6 +63,14 @@ def test_yearly_review_closes_firms_that_did_not_cover_their_costs_only_on_anniv
     assert out.tolist() == [True, False, False, False, True, False]
 
 
+def test_quality_walks_with_drift_and_scaled_steps_in_place():
+    p = P.replace(quality_drift=-0.01, quality_sd=0.2)
+    q = np.array([0.0, 1.0, -1.0])
+    out = phases.quality_walk(p, q, np.array([0.0, 1.0, -2.0]), out=q)
+    assert out is q
+    assert q == pytest.approx([-0.01, 1.19, -1.41])
+
+
 def test_customer_reach_closes_a_constant_share_of_its_gap():
     p = P.replace(reach_build=0.1)
     r = np.array([-1.0, -0.5, 0.0])
