@@ -19,6 +19,7 @@ gives two 32-bit uniforms, or two single-precision standard normals by the Box-M
 
 from __future__ import annotations
 
+import math
 from enum import IntEnum
 
 import numpy as np
@@ -30,7 +31,7 @@ _U_GOLDEN, _U_M1, _U_M2 = np.uint64(GOLDEN), np.uint64(_M1), np.uint64(_M2)
 _S30, _S27, _S31, _S32 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(32)
 _LOW32 = np.uint64(0xFFFFFFFF)
 _TWO_M32 = 2.0**-32
-_S43, _S22, _S1, _LOW21, _TWO_M21 = np.uint64(43), np.uint64(22), np.uint64(1), np.uint64(0x1FFFFF), 2.0**-21
+_LOW21, _TWO_M21 = np.uint64(0x1FFFFF), 2.0**-21
 _S40, _S16, _LOW24 = np.uint64(40), np.uint64(16), np.uint64(0xFFFFFF)
 _HALF, _MINUS_TWO = np.float32(0.5), np.float32(-2.0)
 _TWO_M24, _TWO_PI_M24 = np.float32(2.0**-24), np.float32(2.0 * np.pi * 2.0**-24)
@@ -73,6 +74,12 @@ def _mix(x: np.ndarray) -> np.ndarray:
     return x
 
 
+def _to_float(x: np.ndarray) -> np.ndarray:
+    """A uint64 array whose values are below 2**63 as float64, through int64 (the same values;
+    numpy converts int64 an order of magnitude faster than uint64)."""
+    return x.view(np.int64).astype(np.float64)
+
+
 class Keys:
     """The keyed random numbers of one run (or one burn-in)."""
 
@@ -87,50 +94,45 @@ class Keys:
 
     def bits(self, purpose: int, month: int, ids: np.ndarray) -> np.ndarray:
         """One 64-bit hash per firm id (uint64 array)."""
-        x = np.asarray(ids, np.int64).astype(np.uint64)
+        x = np.multiply(np.asarray(ids, np.int64).view(np.uint64), _U_GOLDEN)  # a new array
         with np.errstate(over="ignore"):
-            x *= _U_GOLDEN
             x += np.uint64(self.key(purpose, month))
             return _mix(x)
 
     def uniform(self, purpose: int, month: int, ids: np.ndarray) -> np.ndarray:
         """A uniform in [0, 1) per firm id (53 bits)."""
-        return (self.bits(purpose, month, ids) >> np.uint64(11)) * 2.0**-53
+        b = self.bits(purpose, month, ids)
+        b >>= np.uint64(11)
+        return _to_float(b) * 2.0**-53
 
     def uniform_pair(self, purpose: int, month: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Two independent uniforms in (0, 1) per firm id (32 bits each), from one hash."""
         b = self.bits(purpose, month, ids)
-        hi = (b >> _S32).astype(np.float64)
+        hi = _to_float(b >> _S32)
         hi += 0.5
         hi *= _TWO_M32
         b &= _LOW32
-        lo = b.astype(np.float64)
+        lo = _to_float(b)
         lo += 0.5
         lo *= _TWO_M32
         return hi, lo
 
     def uniform_triple(self, purpose: int, month: int, ids: np.ndarray
-                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                       ) -> tuple[Uniform21, Uniform21, Uniform21]:
         """Three independent uniforms in (0, 1) per firm id (21 bits each: steps of 4.8e-7), from
-        one hash."""
+        one hash. Each is a ``Uniform21``: tested against a probability in integer arithmetic, and
+        converted to floats only for the rows that need them."""
         b = self.bits(purpose, month, ids)
-        out = []
-        for shift in (_S43, _S22, _S1):
-            x = (b >> shift) & _LOW21
-            u = x.astype(np.float64)
-            u += 0.5
-            u *= _TWO_M21
-            out.append(u)
-        return out[0], out[1], out[2]
+        return Uniform21(b, 43), Uniform21(b, 22), Uniform21(b, 1)
 
     def normal_pair(self, purpose: int, month: int, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Two independent standard normals per firm id (float32), by the Box-Muller transform of
         two 24-bit uniforms from one hash (the tails are cut at 5.9 standard deviations)."""
         b = self.bits(purpose, month, ids)
-        r = (b >> _S40).astype(np.float32)
+        r = (b >> _S40).astype(np.int32).astype(np.float32)  # (via int32: faster, and exact here)
         b >>= _S16
         b &= _LOW24
-        theta = b.astype(np.float32)
+        theta = b.astype(np.int32).astype(np.float32)
         r += _HALF
         r *= _TWO_M24
         np.log(r, out=r)
@@ -152,3 +154,53 @@ class Keys:
         """A numpy generator for draws that belong to no firm, keyed by (seed, purpose, month)."""
         k = self.key(purpose, month)
         return np.random.Generator(np.random.Philox(key=[k, _mix_int(k + GOLDEN)]))
+
+
+class Uniform21:
+    """One of the three 21-bit uniforms packed in a hash: the bits ``shift`` to ``shift + 20``, read
+    as ``u = (x + 0.5) * 2**-21``, never 0 or 1.
+
+    Most uses only ask which firms drew below a small probability (a closure, a product event, a
+    step in the office's pipeline), so ``below(h)`` answers ``u < h`` without making floats: moved
+    to the top of the word, the field compares with an integer threshold in one or two whole-array
+    operations, with exactly the floats' result (u < h iff x < ceil(h * 2**21 - 0.5)).
+    ``u[rows]`` gives the floats of some rows; ``np.asarray(u)`` all of them.
+    """
+
+    __slots__ = ("bits", "shift")
+
+    def __init__(self, bits: np.ndarray, shift: int):
+        self.bits, self.shift = bits, shift
+
+    def __len__(self) -> int:
+        return len(self.bits)
+
+    def below(self, h: float) -> np.ndarray:
+        """``u < h`` for every firm (bool array)."""
+        c = math.ceil(float(h) * 2.0**21 - 0.5)  # exact: both steps are exact in float64
+        if c <= 0:
+            return np.zeros(len(self.bits), bool)
+        if c >= 2**21:
+            return np.ones(len(self.bits), bool)
+        top = np.uint64(c << 43)
+        if self.shift == 43:
+            return self.bits < top
+        return (self.bits << np.uint64(43 - self.shift)) < top  # higher fields fall off the word
+
+    def _floats(self, b: np.ndarray) -> np.ndarray:
+        x = _to_float((b >> np.uint64(self.shift)) & _LOW21)
+        x += 0.5
+        x *= _TWO_M21
+        return x
+
+    def __getitem__(self, rows) -> np.ndarray:
+        return self._floats(self.bits[rows])
+
+    def __array__(self, dtype=None, copy=None):
+        u = self._floats(self.bits)
+        return u if dtype is None else u.astype(dtype)
+
+
+def below(u, h: float) -> np.ndarray:
+    """``u < h`` for a ``Uniform21`` or a plain array of uniforms."""
+    return u.below(h) if isinstance(u, Uniform21) else np.asarray(u) < h

@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from . import instruments as ins
-from .keyed import Keys, Purpose
+from .keyed import Keys, Purpose, below
 from .params import INSTRUMENTS, Parameters
 
 
@@ -116,8 +116,8 @@ class Office:
         apply_rate = p.apply_rate * self.service_clarity
         # only firms whose draw is below the largest rate can change state: work on those
         top = max(outreach + p.word_of_mouth * share.max(), register_rate, apply_rate, p.queue_dropout)
-        rows = np.flatnonzero(u < top)
-        u = u[rows]
+        rows = np.flatnonzero(below(u, top))
+        u = np.asarray(u[rows])
         was_aware, was_registered, was_queued = aware[rows], registered[rows], queued[rows]
         hazard = outreach + p.word_of_mouth * share[t["district"][rows]]
         hears = ~was_aware & (u < hazard)

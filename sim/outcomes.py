@@ -8,7 +8,7 @@ are tracked by entry month, so survival curves are exact.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -42,11 +42,19 @@ class MonthView:
     annual_sales: np.ndarray
     class_counts: np.ndarray
     large: np.ndarray  # rows of large firms (not MSMEs; usually none or a handful)
+    _sums: dict = field(default_factory=dict)  # msme_sum's results, each computed once
 
     def msme_sum(self, column: str) -> float:
         """Sum of a firm column over MSMEs: the total less the few large firms' part."""
-        values = self.city.firms[column]
-        return float(values.sum() - values[self.large].sum())
+        if column not in self._sums:
+            values = self.city.firms[column]
+            self._sums[column] = float(values.sum() - values[self.large].sum())
+        return self._sums[column]
+
+    def share(self, flag: str) -> float:
+        """Share of firms with a true flag column (0 when there are no firms)."""
+        n = self.city.firms.n
+        return np.count_nonzero(self.city.firms[flag]) / n if n else 0.0
 
 
 def gini(values: np.ndarray) -> float:
@@ -60,8 +68,18 @@ def gini(values: np.ndarray) -> float:
     if total <= 0:
         return 0.0
     n = x.size
-    ranks = np.arange(1, n + 1)
-    return float((2.0 * (ranks * x).sum() / (n * total)) - (n + 1.0) / n)
+    return float((2.0 * np.dot(_ranks(n), x) / (n * total)) - (n + 1.0) / n)
+
+
+_RANKS = np.zeros(0)
+
+
+def _ranks(n: int) -> np.ndarray:
+    """1.0, 2.0, ..., n (kept between calls: the city's size changes little month to month)."""
+    global _RANKS
+    if _RANKS.size < n:
+        _RANKS = np.arange(1.0, 1.5 * n + 1.0)
+    return _RANKS[:n]
 
 
 def _moves(v: MonthView, a: int, b: int) -> int:
@@ -159,11 +177,11 @@ def _demand(v): return v.city.city_demand()
 
 
 @outcome("aware_share", "share")
-def _aware(v): return float(v.city.firms["aware"].mean()) if v.city.firms.n else 0.0
+def _aware(v): return v.share("aware")
 
 
 @outcome("registered_share", "share")
-def _registered(v): return float(v.city.firms["registered"].mean()) if v.city.firms.n else 0.0
+def _registered(v): return v.share("registered")
 
 
 # -- the office ---------------------------------------------------------------------------------

@@ -70,7 +70,7 @@ def test_a_firms_draws_do_not_depend_on_its_row():
     ids = np.arange(1000, 2000)
     perm = np.random.default_rng(0).permutation(len(ids))
     for draw in (keys.uniform, lambda *a: keys.normal_pair(*a)[0], lambda *a: keys.uniform_pair(*a)[1],
-                 lambda *a: keys.uniform_triple(*a)[2]):
+                 lambda *a: np.asarray(keys.uniform_triple(*a)[2])):
         assert np.array_equal(draw(Purpose.EXIT, 7, ids)[perm], draw(Purpose.EXIT, 7, ids[perm]))
 
 
@@ -113,7 +113,7 @@ def test_keyed_draws_have_their_distributions(n):
     ids = np.arange(n)
     u = keys.uniform(Purpose.EXIT, 3, ids)
     assert stats.kstest(u, "uniform").pvalue > 0.001 and (u >= 0).all() and (u < 1).all()
-    triple = keys.uniform_triple(Purpose.EXIT, 3, ids)
+    triple = [np.asarray(u) for u in keys.uniform_triple(Purpose.EXIT, 3, ids)]
     for x in triple:
         assert stats.kstest(x, "uniform").pvalue > 0.001 and (x > 0).all() and (x < 1).all()
     for x, y in ((0, 1), (0, 2), (1, 2)):
@@ -127,3 +127,20 @@ def test_keyed_draws_have_their_distributions(n):
     assert abs(np.corrcoef(z1[:-1], z1[1:])[0, 1]) < 4 / np.sqrt(n)  # neighbouring ids independent
     counts = keys.generator(Purpose.ENTRY_COUNT, 3).poisson(50.0, n)
     assert abs(counts.mean() - 50) < 4 * np.sqrt(50 / n)
+
+
+def test_a_packed_uniform_compares_exactly_as_its_floats():
+    """``Uniform21.below(h)`` (integer arithmetic) == ``floats < h`` for every field, including
+    probabilities exactly on, and one float step either side of, the 21-bit grid."""
+    keys = Keys(5)
+    ids = np.arange(200_000)
+    grid = (np.arange(0, 2**21, 9973) + 0.5) * 2.0**-21
+    hs = [0.0, -1.0, 1.0, 2.0, 1e-9, 0.3, 0.999999, 2.0**-22, 2.0**-21, 3 * 2.0**-22]
+    hs += [*grid[:40], *np.nextafter(grid[:40], 0), *np.nextafter(grid[:40], 1)]
+    for u in keys.uniform_triple(Purpose.EXIT, 9, ids):
+        floats = np.asarray(u)
+        assert np.array_equal(u[ids[::7]], floats[::7])
+        for h in hs:
+            assert np.array_equal(u.below(h), floats < h), (u.shift, h)
+        for h in floats[:50]:  # a drawn value itself is not below itself
+            assert np.array_equal(u.below(h), floats < h)
