@@ -34,7 +34,7 @@ from scipy import optimize, stats
 
 from . import measures
 from .classes import CLASS_NAMES, classify
-from .params import CALIBRATED, ParameterError, Parameters
+from .params import CALIBRATED, PLAUSIBLE, ParameterError, Parameters
 
 
 @dataclass(frozen=True)
@@ -80,32 +80,14 @@ DEFAULT_FIT = CALIBRATED
 """The parameters ``msme-sim calibrate`` fits unless told otherwise: those whose defaults it fitted."""
 
 SEARCH_RANGE: dict[str, tuple[float, float]] = {
-    # where the search may go: plausible values, narrower than the validation limits
-    "entrant_reach": (-2.0, 0.0),
-    "reach_build": (0.005, 0.15),
-    "quality_drift": (-0.02, 0.0),
-    "quality_sd": (0.02, 0.2),
-    "fixed_cost": (0.05e6, 1.0e6),
-    "entry_rate": (0.004, 0.04),
-    "output_at_ref": (1e6, 2e7),
-    "demand_per_firm": (2e6, 4e7),
-    "growth_share": (0.01, 0.3),
-    "sales_per_line": (2e6, 1e9),
-    "common_shock_share": (0.0, 1.0),
-    "export_demand_ratio": (0.1, 3.0),
-    "scale_weight": (0.0, 1.0),
-    "reinvest_growth": (0.05, 1.0),
-    "shock_sd": (0.05, 0.8),
-    "shock_persistence": (0.8, 0.999),
-    "ability_sd": (0.05, 1.0),
-    "entrant_capital_median": (1e6, 5e7),
-    "exit_hazard": (0.0, 0.01),
-    "event_rate": (0.0, 0.2),
-    "event_sd": (0.0, 1.5),
-    "exit_profit": (-0.5e6, 1e6),
-    "reinvest_subsistence": (0.0, 0.5),
-    "register_rate": (0.002, 0.2),
-    "invest_utilisation": (0.5, 1.0),
+    # where the search may go: the parameters' plausible ranges (sim.params.PLAUSIBLE)
+    name: PLAUSIBLE[name][:2] for name in (
+        "entrant_reach", "reach_build", "quality_drift", "quality_sd", "fixed_cost", "entry_rate",
+        "output_at_ref", "demand_per_firm", "growth_share", "sales_per_line", "common_shock_share",
+        "export_demand_ratio", "scale_weight", "reinvest_growth", "shock_sd", "shock_persistence",
+        "ability_sd", "entrant_capital_median", "exit_hazard", "event_rate", "event_sd",
+        "exit_profit", "reinvest_subsistence", "register_rate", "invest_utilisation",
+    )
 }
 
 

@@ -11,6 +11,7 @@ import argparse
 import ast
 import datetime as dt
 import json
+import os
 import shutil
 import sys
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 from .params import ParameterError, parameter_table
 from .scenario import ScenarioError, list_scenarios, load
 from .store import StoreError
+DEFAULT_SENSITIVITY_OUTCOMES = ("sales_last_year", "graduations", "firms_end", "served")  # sim.sensitivity
 
 EXIT_USER_ERROR = 2
 
@@ -209,7 +211,7 @@ def cmd_sweep(args) -> int:
     # the workers or the cluster before the store: a refused --workers or --scheduler leaves nothing
     executor, in_flight, close = _executor(args)
     try:
-        db = store.Store(out, study.fingerprint(), str(args.experiment))
+        db = store.Store(out, study.fingerprint(), str(args.experiment), design=study.design)
     except BaseException:
         close()
         raise
@@ -255,6 +257,20 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_sensitivity(args) -> int:
+    from . import sensitivity, store
+    folder = Path(args.folder)
+    tables = store.load(folder)
+    out = Path(args.out) if args.out else (folder if folder.is_dir() else folder.parent)
+    _can_write(out, "--out")
+    record, table = sensitivity.analyse(tables, args.outcomes, args.scenario,
+                                        resamples=args.resamples, where=str(folder))
+    print(sensitivity.markdown(record, table))
+    for path in sensitivity.write(out, record, table):
+        print(f"  wrote {path}")
+    return 0
+
+
 def cmd_scenarios(args) -> int:
     scenarios = list_scenarios()
     if not scenarios:
@@ -279,7 +295,9 @@ def cmd_params(args) -> int:
     for row in parameter_table():
         if args.role and row["role"] != args.role:
             continue
-        print(f"{row['name']:28} {row['default']!s:>12}  {row['unit']:28} {row['allowed']:22} {row['role']}")
+        plausible = row["plausible"].split(" (")[0]
+        print(f"{row['name']:28} {row['default']!s:>12}  {row['unit']:28} {row['allowed']:22} "
+              f"{row['role']:12} {plausible}".rstrip())
     return 0
 
 
@@ -451,6 +469,15 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("folder", help="the study's folder, e.g. results/quick")
     x.add_argument("--format", choices=["csv", "parquet"], default="csv")
     x.set_defaults(func=cmd_export)
+    e = sub.add_parser("sensitivity", help="Sobol' indices (saltelli design) or Morris effects (morris "
+                                           "design) of a study's headline outcomes")
+    e.add_argument("folder", help="the study's folder, e.g. results/sensitivity")
+    e.add_argument("--outcomes", nargs="+", default=list(DEFAULT_SENSITIVITY_OUTCOMES), metavar="OUTCOME",
+                   help="headline outcomes (default: %(default)s)")
+    e.add_argument("--scenario", nargs="+", default=None, help="scenarios to analyse (default: all)")
+    e.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples for the intervals")
+    e.add_argument("--out", default=None, help="folder for sensitivity.csv/.md/.png (default: the study's)")
+    e.set_defaults(func=cmd_sensitivity)
     s = sub.add_parser("scenarios", help="list the scenarios with their descriptions")
     s.set_defaults(func=cmd_scenarios)
     c = sub.add_parser("check", help="validate a scenario file without running it")
@@ -489,6 +516,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UserError, ParameterError, ScenarioError, StoreError) as err:
         print(f"msme-sim: error: {err}", file=sys.stderr)
         return EXIT_USER_ERROR
+    except BrokenPipeError:  # the output piped into a reader that stopped (e.g. `| head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        return 0
 
 
 if __name__ == "__main__":

@@ -12,17 +12,22 @@ years = 10
 n_firms = 20000
 
 [design]                                   # optional; without it each scenario is one point
-method = "lhs"                             # grid | points | lhs | sobol | morris
-samples = 16                               # lhs, sobol (a power of 2); morris: trajectories
+method = "lhs"                             # grid | points | lhs | sobol | morris | saltelli
+samples = 16                               # lhs, sobol, saltelli (powers of 2); morris: trajectories
 levels = 4                                 # morris grid levels
-seed = 1                                   # the design's own seed (lhs, sobol scrambling, morris)
+seed = 1                                   # the design's own seed (lhs, sobol/saltelli scrambling, morris)
 [design.factors]                           # uncertainties and levers only
 demand_growth = [0.0, 0.02]                # grid: the values
-alpha = { low = 0.7, high = 0.9 }          # lhs, sobol, morris: the range
+alpha = { low = 0.7, high = 0.9 }          # lhs, sobol, morris, saltelli: the range
+margin = "plausible"                       # ... or an uncertainty's declared plausible range
 
 [outputs]
 snapshots = [120]                          # optional firm-level tables at these months
 ```
+
+``saltelli`` (samples x (factors + 2) points) and ``morris`` designs are what ``msme-sim
+sensitivity`` turns into Sobol' indices or Morris elementary effects (``sim.sensitivity``); the
+study's ``design`` record (method, factors, ranges, sizes, seed) is kept in the store for that.
 
 ``load_study`` validates everything and expands the runs before any run starts. Replicate ``k``
 uses the same seed in every scenario and design point (common random numbers), so differences
@@ -47,13 +52,13 @@ from scipy.stats import qmc
 
 from .events import Event
 from .files import cut, read_toml, short
-from .params import ParameterError, Parameters
+from .params import PLAUSIBLE, ParameterError, Parameters
 from .scenario import Scenario, ScenarioError, load
 
 TOP_KEYS = ("description", "scenarios", "baseline", "replicates", "root_seed", "years", "parameters",
             "design", "outputs")
 DESIGN_KEYS = ("method", "samples", "levels", "seed", "factors", "points")
-METHODS = ("grid", "points", "lhs", "sobol", "morris")
+METHODS = ("grid", "points", "lhs", "sobol", "morris", "saltelli")
 
 
 class StudyError(ScenarioError):
@@ -92,6 +97,7 @@ class Study:
     fixed: dict[str, Any] = field(default_factory=dict)
     method: str = "none"
     baseline: str | None = None
+    design: dict[str, Any] = field(default_factory=dict)  # what sim.sensitivity needs (see _design)
 
     @property
     def seeds(self) -> list[int]:
@@ -192,7 +198,7 @@ def load_study(path: str | Path) -> Study:
     if baseline is not None and (not isinstance(baseline, str) or baseline not in names):
         raise _err(path, f"key 'baseline' = {short(baseline)} must name one of the study's scenarios "
                          f"({', '.join(names)})")
-    method, points = _design(path, data.get("design"))
+    method, points, design = _design(path, data.get("design"))
     n_runs = len(scenarios) * len(points) * replicates
     if n_runs > MAX_RUNS:
         raise _err(path, f"{len(scenarios)} scenarios x {len(points):,} design points x {replicates:,} "
@@ -200,7 +206,7 @@ def load_study(path: str | Path) -> Study:
                          "at about a second per run on a laptop that is weeks of work); lower "
                          "'replicates' or the design's size, or split the study")
     study = Study(path.stem, path, data["description"], scenarios, points, replicates, root_seed,
-                  years, tuple(sorted(set(snaps))), fixed, method, baseline)
+                  years, tuple(sorted(set(snaps))), fixed, method, baseline, design)
     # every run's parameters are valid before any run starts
     for sc in scenarios:
         for i, point in enumerate(points):
@@ -212,9 +218,12 @@ def load_study(path: str | Path) -> Study:
     return study
 
 
-def _design(path, design) -> tuple[str, list[dict[str, Any]]]:
+def _design(path, design) -> tuple[str, list[dict[str, Any]], dict[str, Any]]:
+    """The design's method, its points, and a record of it for analysis: method, factor names and
+    ranges, samples, levels and seed (the sensitivity command turns the store back into SALib's
+    X and Y with it)."""
     if design is None:
-        return "none", [{}]
+        return "none", [{}], {}
     if not isinstance(design, dict):
         raise _err(path, "key 'design' must be a table ([design])")
     for key in design:
@@ -231,7 +240,7 @@ def _design(path, design) -> tuple[str, list[dict[str, Any]]]:
             raise _err(path, "design.points must be an array of tables ([[design.points]])")
         for p in points:
             _check_factor_names(path, p)
-        return method, [dict(p) for p in points]
+        return method, [dict(p) for p in points], {"method": method}
     factors = design.get("factors")
     if not isinstance(factors, dict) or not factors:
         raise _err(path, f"design.factors must name at least one factor for method '{method}'")
@@ -247,19 +256,39 @@ def _design(path, design) -> tuple[str, list[dict[str, Any]]]:
             raise _err(path, f"design: the grid has {size:,} points, more than one study holds "
                              f"({MAX_POINTS:,}); use fewer values or a sampling design (lhs, sobol)")
         return method, [dict(zip(names, combo, strict=True))
-                        for combo in itertools.product(*(factors[n] for n in names))]
+                        for combo in itertools.product(*(factors[n] for n in names))], {"method": method}
     ranges = {}
     for name, spec in factors.items():
+        if spec == "plausible":  # the parameter's declared plausible range (sim.params.PLAUSIBLE)
+            if name not in PLAUSIBLE:
+                raise _err(path, f"design.factors.{name} = \"plausible\": '{name}' declares no plausible "
+                                 "range (only uncertainties do; see 'msme-sim params --role uncertainty'); "
+                                 "give { low = ..., high = ... }")
+            ranges[name] = PLAUSIBLE[name][:2]
+            continue
         if (not isinstance(spec, dict) or set(spec) != {"low", "high"}
                 or not all(_finite(spec[k]) for k in ("low", "high")) or not spec["low"] < spec["high"]
                 or not math.isfinite(float(spec["high"]) - float(spec["low"]))):
             raise _err(path, f"design.factors.{name} must be {{ low = ..., high = ... }}: finite numbers "
-                             "with low < high (and high - low a finite number)")
+                             "with low < high (and high - low a finite number), or \"plausible\"")
         ranges[name] = (spec["low"], spec["high"])
+    record = {"method": method, "names": list(ranges), "bounds": [list(map(float, r)) for r in ranges.values()],
+              "seed": seed}
     if method == "morris":
         trajectories = _int(path, "design.samples", design.get("samples", 10), 1, 10_000)
         levels = _int(path, "design.levels", design.get("levels", 4), 2, 100)
+        record |= {"samples": trajectories, "levels": levels}
         unit = morris_trajectories(len(ranges), trajectories, levels, seed)
+    elif method == "saltelli":
+        samples = _int(path, "design.samples", design.get("samples", 64), 2, MAX_POINTS)
+        if samples & (samples - 1):
+            raise _err(path, f"design.samples = {samples}: Saltelli designs need a power of 2 (the base "
+                             "sample; the design has samples x (factors + 2) points)")
+        if samples * (len(ranges) + 2) > MAX_POINTS:
+            raise _err(path, f"design: {samples} x ({len(ranges)} factors + 2) points is more than one "
+                             f"study holds ({MAX_POINTS:,})")
+        record |= {"samples": samples}
+        unit = saltelli_sample(len(ranges), samples, seed)
     else:
         samples = _int(path, "design.samples", design.get("samples", 8), 1, MAX_POINTS)
         if method == "sobol":
@@ -268,7 +297,8 @@ def _design(path, design) -> tuple[str, list[dict[str, Any]]]:
             unit = qmc.Sobol(len(ranges), scramble=True, seed=seed).random(samples)
         else:
             unit = qmc.LatinHypercube(len(ranges), seed=seed).random(samples)
-    return method, _scale(unit, ranges)
+        record |= {"samples": samples}
+    return method, _scale(unit, ranges), record
 
 
 def _finite(x) -> bool:
@@ -305,6 +335,19 @@ def _scale(unit: np.ndarray, ranges: dict[str, tuple[float, float]]) -> list[dic
             point[name] = int(round(value)) if name in integer else value
         points.append(point)
     return points
+
+
+def saltelli_sample(k: int, n: int, seed: int) -> np.ndarray:
+    """Saltelli's (2010) scheme on the unit cube, by SALib: ``n * (k + 2)`` points (matrices A, B
+    and the k matrices A with one column from B) from a scrambled Sobol' sequence, for first-order
+    and total Sobol' indices (``sim.sensitivity``).
+
+    Saltelli, A. et al. (2010). Variance based sensitivity analysis of model output. Computer
+    Physics Communications 181(2), 259-270.
+    """
+    from SALib.sample import sobol as sobol_sample
+    problem = {"num_vars": k, "names": [f"x{i}" for i in range(k)], "bounds": [[0.0, 1.0]] * k}
+    return sobol_sample.sample(problem, n, calc_second_order=False, scramble=True, seed=seed)
 
 
 def morris_trajectories(k: int, r: int, levels: int, seed: int) -> np.ndarray:

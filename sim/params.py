@@ -459,6 +459,118 @@ CALIBRATED = ("entrant_reach", "reach_build", "quality_drift", "quality_sd", "fi
 sources say why the value is plausible, the fit chose it."""
 
 
+_CAL = "the calibration's search range (docs/calibration.md)"
+PLAUSIBLE: dict[str, tuple[float, float, str]] = {
+    # name: (low, high, source) -- the range of values a sensitivity study should consider: what
+    # the evidence leaves open, not the validation limits (which only keep the arithmetic sound)
+    "alpha": (0.5, 0.95, "assumption (returns to capital of micro firms 4-8 %/month at the "
+                         "defaults' scale: de Mel et al. 2008, McKenzie & Woodruff 2008)"),
+    "output_at_ref": (1e6, 2e7, _CAL),
+    "shock_sd": (0.05, 0.8, _CAL),
+    "shock_persistence": (0.8, 0.999, _CAL + "; annual persistence 0.07-0.99 brackets the "
+                                             "plant-level estimates of Foster et al. 2008"),
+    "growth_share": (0.01, 0.3, _CAL + "; de Mel et al. 2008, Grimm et al. 2012 ('constrained "
+                                      "gazelles' are a minority)"),
+    "ability_growth_median": (0.5, 2.0, "assumption"),
+    "ability_subsistence_median": (0.3, 1.0, "assumption (below the growth-oriented median)"),
+    "ability_sd": (0.05, 1.0, _CAL),
+    "demand_per_firm": (2e6, 4e7, _CAL),
+    "demand_growth": (-0.02, 0.05, "assumption, bounded by Indonesia's real GDP growth of ~5 %/yr "
+                                   "(BPS 2023) and a mild real decline"),
+    "quality_weight": (0.5, 2.0, "assumption"),
+    "access_weight": (0.5, 2.0, "assumption"),
+    "scale_weight": (0.0, 1.0, _CAL),
+    "scale_weight_subsistence": (0.0, 0.3, "assumption (subsistence firms' clientele grows little "
+                                           "with capacity)"),
+    "export_access_threshold": (0.4, 0.8, "assumption"),
+    "export_demand_ratio": (0.1, 3.0, _CAL),
+    "quality_drift": (-0.02, 0.0, _CAL),
+    "quality_sd": (0.02, 0.2, _CAL),
+    "event_rate": (0.0, 0.2, _CAL),
+    "event_sd": (0.0, 1.5, _CAL),
+    "entrant_quality_sd": (0.1, 0.5, "assumption"),
+    "entrant_reach": (-2.0, 0.0, _CAL),
+    "reach_build": (0.005, 0.15, _CAL),
+    "sales_per_line": (2e6, 1e9, _CAL),
+    "common_shock_share": (0.0, 1.0, _CAL),
+    "access_alpha": (1.0, 4.0, "assumption"),
+    "access_beta": (2.5, 10.0, "assumption"),
+    "margin": (0.15, 0.4, "assumption (gross margins of micro retail and food businesses)"),
+    "fixed_cost": (0.05e6, 1.0e6, _CAL),
+    "depreciation": (0.005, 0.02, "assumption (6-24 %/yr, equipment and vehicles)"),
+    "reinvest_growth": (0.05, 1.0, _CAL),
+    "invest_utilisation": (0.5, 1.0, _CAL),
+    "reinvest_subsistence": (0.0, 0.5, _CAL),
+    "entry_rate": (0.004, 0.04, _CAL),
+    "entrant_capital_median": (1e6, 5e7, _CAL),
+    "entrant_capital_sd": (0.4, 1.2, "assumption"),
+    "exit_capital": (1e5, 2e6, "assumption"),
+    "exit_profit": (-0.5e6, 1e6, _CAL),
+    "exit_hazard": (0.0, 0.01, _CAL),
+    "workers_at_ref": (1.3, 2.2, "KemenKopUKM 2019 (micro ~1.7 workers/unit) +-25 %"),
+    "workers_elasticity": (0.4, 0.8, "assumption around the fit to KemenKopUKM 2019"),
+    "coordination_recovery": (0.01, 0.1, "assumption (half-lives of 7 to 70 months; White & "
+                                         "Dunleavy 2010 report 2-3 years)"),
+    "data_outreach_gain": (0.1, 0.5, "around Banerjee, Hanna, Kyle, Olken & Sumarto 2018 (+26 %)"),
+    "data_registration_gain": (0.0, 2.0, "assumption"),
+    "word_of_mouth": (0.005, 0.1, "assumption"),
+    "register_rate": (0.002, 0.2, _CAL),
+    "apply_rate": (0.004, 0.04, "assumption"),
+    "queue_dropout": (0.03, 0.2, "assumption (applicants wait 5 months to 3 years at most)"),
+    "diagnosis_error": (0.3, 0.9, "assumption"),
+    "diagnosis_coordination_weight": (0.2, 0.8, "assumption"),
+    "potential_noise": (0.5, 2.0, "assumption"),
+    "training_effect": (0.0, 0.25, "McKenzie & Woodruff 2014 (most training effects small or "
+                                   "insignificant)"),
+    "training_diminishing": (0.2, 1.0, "assumption"),
+    "training_fade": (0.03, 0.12, "McKenzie & Woodruff 2014, de Mel et al. 2014 (effects fade "
+                                  "within 1-3 years)"),
+    "access_gain": (0.05, 0.3, "assumption"),
+    "access_fade": (0.01, 0.05, "assumption"),
+    "loan_rate": (0.03, 0.12, "Permenko 1/2023 (KUR 3-9 %/yr by scheme and round) up to "
+                              "commercial micro-loan rates"),
+    "service_floor": (0.25, 0.75, "assumption"),
+}
+"""Plausible range of every uncertainty (see ``uncertainties``)."""
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """An uncertain parameter and the range a sensitivity study should sweep."""
+    name: str
+    low: float
+    high: float
+    default: float
+    unit: str
+    source: str
+    doc: str
+
+
+def uncertainties(names=None) -> dict[str, Uncertainty]:
+    """Every parameter whose role is ``uncertainty`` (or those in ``names``), with its plausible
+    range and the range's source, separate from its validation limits. For sensitivity studies
+    (``design.method = "saltelli"`` or ``"morris"``) and tools such as SALib or EMA Workbench."""
+    out = {}
+    for f in fields(Parameters):
+        m = f.metadata
+        if m["role"] != "uncertainty" or (names is not None and f.name not in names):
+            continue
+        low, high, source = PLAUSIBLE[f.name]
+        out[f.name] = Uncertainty(f.name, low, high, f.default, m["unit"], source, m["doc"])
+    if names is not None:
+        missing = [n for n in names if n not in out]
+        if missing:
+            raise ParameterError(f"not an uncertain parameter: {', '.join(map(short, missing))} "
+                                 f"(see 'msme-sim params --role uncertainty')")
+    return out
+
+
+def salib_problem(names=None) -> dict[str, Any]:
+    """A SALib problem (``num_vars``, ``names``, ``bounds``) over the plausible ranges."""
+    u = uncertainties(names)
+    return {"num_vars": len(u), "names": list(u), "bounds": [[v.low, v.high] for v in u.values()]}
+
+
 def parameter_table() -> list[dict[str, Any]]:
     """One row per parameter, for docs and the CLI."""
     rows = []
@@ -471,8 +583,12 @@ def parameter_table() -> list[dict[str, Any]]:
         else:
             allowed = f"[{m['low']:g}, {m['high']:g}]"
         source = m["source"] + ("; default fitted by msme-sim calibrate" if f.name in CALIBRATED else "")
+        plausible = ""
+        if f.name in PLAUSIBLE:
+            low, high, why = PLAUSIBLE[f.name]
+            plausible = f"[{low:g}, {high:g}] ({why})"
         rows.append(dict(name=f.name, unit=m["unit"], default=f.default, allowed=allowed,
-                         role=m["role"], source=source, doc=m["doc"]))
+                         role=m["role"], source=source, doc=m["doc"], plausible=plausible))
     return rows
 
 

@@ -2,7 +2,7 @@
 
 Tables:
 - ``meta``: the study's fingerprint (a hash of everything that determines its results), file,
-  creation time, package version;
+  creation time, package version, and its design (method, factors and ranges, sizes, seed; JSON);
 - ``runs``: one row per finished run: run id, scenario, design point and its factor values, replicate,
   seed, every parameter value and the scenario's events (JSON), the baseline it is compared with
   firm by firm (if any), status (``done`` or ``failed``),
@@ -60,7 +60,7 @@ def git_commit() -> str:
 class Store:
     """A study's SQLite store, opened for writing by one sweep at a time."""
 
-    def __init__(self, folder: Path, fingerprint: str, study_file: str):
+    def __init__(self, folder: Path, fingerprint: str, study_file: str, design: dict | None = None):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.path = self.folder / "results.sqlite"
@@ -81,6 +81,9 @@ class Store:
         self.con.execute("PRAGMA journal_mode=WAL")
         self.con.execute("PRAGMA synchronous=FULL")
         self._init(fingerprint, study_file)
+        if design:  # the study's design record (for msme-sim sensitivity); same fingerprint, same design
+            with self.con:
+                self.con.execute("INSERT OR IGNORE INTO meta VALUES ('design', ?)", (json.dumps(design),))
         self.fingerprint = fingerprint
         self.commit = git_commit()
         self._known: dict[str, list[str] | None] = {
