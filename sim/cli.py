@@ -20,9 +20,9 @@ from pathlib import Path
 from .params import ParameterError, parameter_table
 from .scenario import ScenarioError, list_scenarios, load
 from .store import StoreError
-DEFAULT_SENSITIVITY_OUTCOMES = ("sales_last_year", "graduations", "firms_end", "served")  # sim.sensitivity
 
 EXIT_USER_ERROR = 2
+DEFAULT_SENSITIVITY_OUTCOMES = ("sales_last_year", "graduations", "firms_end", "served")  # sim.sensitivity
 
 
 class UserError(Exception):
