@@ -257,6 +257,28 @@ def cmd_export(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    from . import compare, store
+    folder = Path(args.folder)
+    tables = store.load(folder)
+    out = Path(args.out) if args.out else (folder if folder.is_dir() else folder.parent)
+    _can_write(out, "--out")
+    table = compare.compare(tables, args.baseline, args.outcomes, resamples=args.resamples,
+                            where=str(folder))
+    effects = tables.get("effects")
+    if effects is not None and not effects.empty:
+        effects = effects.assign(baseline_name=table["baseline_scenario"].iloc[0])
+    print(compare.text(table, effects))
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "compare.csv", index=False)
+    compare.over_time(tables, args.baseline, where=str(folder)).to_csv(out / "compare_over_time.csv",
+                                                                       index=False)
+    (out / "compare.md").write_text("# Paired comparison\n\n" + compare.markdown(table, effects))
+    for name in ("compare.csv", "compare_over_time.csv", "compare.md"):
+        print(f"  wrote {out / name}")
+    return 0
+
+
 def cmd_sensitivity(args) -> int:
     from . import sensitivity, store
     folder = Path(args.folder)
@@ -469,6 +491,16 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("folder", help="the study's folder, e.g. results/quick")
     x.add_argument("--format", choices=["csv", "parquet"], default="csv")
     x.set_defaults(func=cmd_export)
+    q = sub.add_parser("compare", help="paired differences of a study's scenarios from a baseline, "
+                                       "with t and bootstrap intervals")
+    q.add_argument("folder", help="the study's folder, e.g. results/quick")
+    q.add_argument("--baseline", default=None,
+                   help="scenario to compare with (default: the study's baseline, else its first)")
+    q.add_argument("--outcomes", nargs="+", default=None, metavar="OUTCOME",
+                   help="headline outcomes (default: all)")
+    q.add_argument("--resamples", type=int, default=4999, help="bootstrap resamples (default 4999)")
+    q.add_argument("--out", default=None, help="folder for compare.csv/.md (default: the study's)")
+    q.set_defaults(func=cmd_compare)
     e = sub.add_parser("sensitivity", help="Sobol' indices (saltelli design) or Morris effects (morris "
                                            "design) of a study's headline outcomes")
     e.add_argument("folder", help="the study's folder, e.g. results/sensitivity")
