@@ -211,7 +211,8 @@ def cmd_sweep(args) -> int:
     # the workers or the cluster before the store: a refused --workers or --scheduler leaves nothing
     executor, in_flight, close = _executor(args)
     try:
-        db = store.Store(out, study.fingerprint(), str(args.experiment), design=study.design)
+        db = store.Store(out, study.fingerprint(), str(args.experiment),
+                         info={"description": study.description, "design": study.design})
     except BaseException:
         close()
         raise
@@ -236,6 +237,10 @@ def cmd_sweep(args) -> int:
     tables = store.load(out)
     print()
     print(analysis.report(tables))
+    if "monthly" in tables and not tables["monthly"].empty:
+        from . import report as study_report
+        written = study_report.write(out, tables)
+        print(f"\n  report: {written[0]} (self-contained; opens offline) and {written[1]}")
     failed = tables["runs"][tables["runs"]["status"] == "failed"]
     if len(failed):
         print(f"\n  {len(failed)} runs failed, e.g. run {failed['run_id'].iloc[0]} "
@@ -254,6 +259,19 @@ def cmd_export(args) -> int:
             raise UserError("--format parquet needs pyarrow: pip install 'msme-sim[parquet]'") from None
     for path in store.export(args.folder, args.format):
         print(f"  wrote {path}")
+    return 0
+
+
+def cmd_report(args) -> int:
+    from . import report, store
+    folder = Path(args.folder)
+    t0 = time.perf_counter()
+    tables = store.load(folder)
+    out = Path(args.out) if args.out else (folder if folder.is_dir() else folder.parent)
+    _can_write(out, "--out")
+    for path in report.write(folder, tables, out=out):
+        print(f"  wrote {path}")
+    print(f"  in {time.perf_counter() - t0:.1f} s")
     return 0
 
 
@@ -491,6 +509,11 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("folder", help="the study's folder, e.g. results/quick")
     x.add_argument("--format", choices=["csv", "parquet"], default="csv")
     x.set_defaults(func=cmd_export)
+    o = sub.add_parser("report", help="write a study's report: self-contained HTML (opens offline) "
+                                      "and Markdown, with figures")
+    o.add_argument("folder", help="the study's folder, e.g. results/quick")
+    o.add_argument("--out", default=None, help="folder for report.html/.md (default: the study's)")
+    o.set_defaults(func=cmd_report)
     q = sub.add_parser("compare", help="paired differences of a study's scenarios from a baseline, "
                                        "with t and bootstrap intervals")
     q.add_argument("folder", help="the study's folder, e.g. results/quick")

@@ -27,6 +27,7 @@ class RunResult:
     scenario: str = "custom"
     events: list = field(default_factory=list)
     effects: pd.DataFrame | None = None  # against a baseline run in lockstep (``compare_with``)
+    sizes: pd.DataFrame | None = None  # the firm-size distribution at the end (``size_distribution``)
 
     def metadata(self) -> dict:
         events = [{"type": e.type, **{k: v for k, v in e.values.items() if not k.startswith("_")}}
@@ -108,7 +109,22 @@ def run(params: Parameters | None = None, *, seed: int | None = None, months: in
     rec = model.city.recorder
     return RunResult(model.params, model.seed, months, monthly, rec.cohort_table(),
                      rec.survival_curve(), snapshots, events=list(events),
-                     effects=None if tracker is None else tracker.table())
+                     effects=None if tracker is None else tracker.table(),
+                     sizes=size_distribution(model.city.annual_sales))
+
+
+SIZE_EDGES = 10.0 ** np.arange(5.0, 12.0 + 1e-9, 0.125)
+"""Bin edges of ``size_distribution``: annual sales from Rp 100,000 to Rp 1,000 bn, 8 bins a decade."""
+
+
+def size_distribution(annual_sales: np.ndarray) -> pd.DataFrame:
+    """Firms by annual sales in log-spaced bins (``SIZE_EDGES``; the first and last bins also hold
+    what lies below and above): a few dozen rows that keep the size distribution of a run, its
+    upper tail included, without storing every firm."""
+    clipped = np.clip(annual_sales, SIZE_EDGES[0], np.nextafter(SIZE_EDGES[-1], 0))
+    counts, _ = np.histogram(clipped, SIZE_EDGES)
+    return pd.DataFrame({"bin": np.arange(counts.size), "low": SIZE_EDGES[:-1], "high": SIZE_EDGES[1:],
+                         "firms": counts})
 
 
 def run_scenario(scenario, *, seed: int | None = None, months: int | None = None, **kw) -> RunResult:

@@ -2,13 +2,16 @@
 
 Tables:
 - ``meta``: the study's fingerprint (a hash of everything that determines its results), file,
-  creation time, package version, and its design (method, factors and ranges, sizes, seed; JSON);
+  creation time, package version, description, and its design (method, factors and ranges, sizes,
+  seed; JSON);
 - ``runs``: one row per finished run: run id, scenario, design point and its factor values, replicate,
   seed, every parameter value and the scenario's events (JSON), the baseline it is compared with
   firm by firm (if any), status (``done`` or ``failed``),
   error and traceback, start, end, duration, package version, git commit, study fingerprint;
 - ``monthly``: the outcome table of every done run, keyed by (run_id, month);
 - ``snapshots``: firm-level tables at the months the study asked for, keyed by (run_id, month, firm_id);
+- ``sizes``: each done run's firm-size distribution at its end (firms by annual sales in
+  log-spaced bins, ``sim.run.size_distribution``), keyed by (run_id, bin);
 - ``effects``: for runs compared with the study's baseline, the effects on served firms, the rest
   of the city and cost (``sim.effects``), keyed by (run_id, part, horizon, instrument, measure).
 
@@ -35,7 +38,7 @@ RUN_COLUMNS = ("run_id", "scenario", "point", "replicate", "seed", "factors", "p
                "git_commit", "study_fingerprint")
 
 
-SCHEMA = "4"
+SCHEMA = "5"
 """Bump when the tables change; a store of another schema is refused, not silently mixed."""
 
 
@@ -60,7 +63,7 @@ def git_commit() -> str:
 class Store:
     """A study's SQLite store, opened for writing by one sweep at a time."""
 
-    def __init__(self, folder: Path, fingerprint: str, study_file: str, design: dict | None = None):
+    def __init__(self, folder: Path, fingerprint: str, study_file: str, info: dict | None = None):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.path = self.folder / "results.sqlite"
@@ -81,13 +84,14 @@ class Store:
         self.con.execute("PRAGMA journal_mode=WAL")
         self.con.execute("PRAGMA synchronous=FULL")
         self._init(fingerprint, study_file)
-        if design:  # the study's design record (for msme-sim sensitivity); same fingerprint, same design
+        if info:  # more about the study (its description, its design record for msme-sim sensitivity)
             with self.con:
-                self.con.execute("INSERT OR IGNORE INTO meta VALUES ('design', ?)", (json.dumps(design),))
+                self.con.executemany("INSERT OR IGNORE INTO meta VALUES (?, ?)",
+                                     [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in info.items()])
         self.fingerprint = fingerprint
         self.commit = git_commit()
         self._known: dict[str, list[str] | None] = {
-            table: self._columns(table) for table in ("monthly", "snapshots", "effects")}
+            table: self._columns(table) for table in ("monthly", "snapshots", "effects", "sizes")}
 
     def _init(self, fingerprint: str, study_file: str) -> None:
         with self.con:
@@ -146,6 +150,8 @@ class Store:
                 self._insert("monthly", outcome["monthly"], spec.run_id, ("run_id", "month"))
                 for snap in outcome.get("snapshots", {}).values():
                     self._insert("snapshots", snap, spec.run_id, ("run_id", "month", "firm_id"))
+                if outcome.get("sizes") is not None:
+                    self._insert("sizes", outcome["sizes"], spec.run_id, ("run_id", "bin"))
                 if outcome.get("effects") is not None:
                     self._insert("effects", outcome["effects"], spec.run_id,
                                  ("run_id", "part", "horizon", "instrument", "measure"))
@@ -212,6 +218,10 @@ def _load(path: Path) -> dict[str, pd.DataFrame]:
         if "snapshots" in tables:
             out["snapshots"] = _real(con, "snapshots", pd.read_sql(
                 "SELECT * FROM snapshots ORDER BY run_id, month, firm_id", con))
+        if "sizes" in tables:
+            out["sizes"] = pd.read_sql(
+                "SELECT r.scenario, r.point, r.replicate, s.* FROM sizes s "
+                "JOIN runs r USING (run_id) ORDER BY s.run_id, s.bin", con)
         if "effects" in tables:
             out["effects"] = _real(con, "effects", pd.read_sql(
                 "SELECT r.scenario, r.point, r.replicate, r.seed, e.* FROM effects e "

@@ -43,7 +43,7 @@ def execute(spec: RunSpec) -> dict:
         result = run(spec.params, seed=spec.seed, months=spec.months, events=list(spec.events),
                      snapshot_months=spec.snapshot_months, compare_with=compare)
         return dict(status="done", started=started, finished=time.time(), monthly=result.monthly,
-                    snapshots=result.snapshots, effects=result.effects)
+                    snapshots=result.snapshots, effects=result.effects, sizes=result.sizes)
     except Exception as err:  # noqa: BLE001 - any failure of one run is recorded, not fatal
         return dict(status="failed", started=started, finished=time.time(),
                     error=f"{type(err).__name__}: {err}", traceback=traceback.format_exc())
