@@ -66,3 +66,20 @@ def test_numpy_numbers_and_whole_floats_are_taken_as_plain_numbers():
                            n_districts=5, burn_in_months=120, monitoring_evaluation=True)
     with pytest.raises(ParameterError, match="whole number"):
         Parameters(n_firms=np.float64(10.5))
+
+
+@pytest.mark.parametrize("itype", ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"])
+@pytest.mark.parametrize("ftype", ["float16", "float32", "float64"])
+def test_numpy_scalars_of_every_width_work_in_parameters_run_and_the_model(itype, ftype):
+    import numpy as np
+
+    from sim.model import MSMEModel
+    from sim.run import run
+    i, f = np.dtype(itype).type, np.dtype(ftype).type
+    p = Parameters(reapply_months=i(29), margin=f(0.25), office=np.bool_(False))
+    assert type(p.reapply_months) is int and type(p.margin) is float and p.office is False
+    r = run(seed=i(3), months=i(2), n_firms=i(100), burn_in_months=i(24), margin=f(0.25))
+    assert len(r.monthly) == 3 and r.seed == 3 and type(r.seed) is int
+    m = MSMEModel(rng=i(4), n_firms=i(100), burn_in_months=i(24), alpha=f(0.75))
+    m.step()
+    assert m.seed == 4 and m.month == 1
