@@ -5,6 +5,7 @@ import json
 import subprocess
 import sys
 from dataclasses import fields
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,6 +14,7 @@ import pytest
 from sim import sensitivity
 from sim.experiment import StudyError, load_study, morris_trajectories, saltelli_sample
 from sim.params import PLAUSIBLE, ParameterError, Parameters, salib_problem, uncertainties
+from sim.population import burn_in_key
 
 CLI = [sys.executable, "-m", "sim.cli"]
 
@@ -150,3 +152,13 @@ def test_point_means_refuse_an_unfinished_design():
                             "served": [0, 0], "grad_assisted": [0, 0], "registered_share": [0.4, 0.4]})
     with pytest.raises(Exception, match="finished runs at 1 of the design's 6 points"):
         sensitivity.point_means({"runs": runs, "monthly": monthly}, record, "s", ["firms_end"])
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).parents[1] / "experiments").glob("*.toml")),
+                         ids=lambda p: p.name)
+def test_every_shipped_study_loads(path):
+    study = load_study(path)
+    assert study.runs() and study.description
+    if path.name == "sensitivity.toml":
+        assert study.design["method"] == "saltelli" and len(study.points) == 32 * (4 + 2)
+        assert len({burn_in_key(spec.params) for spec in study.runs()}) == 1  # levers: one city
