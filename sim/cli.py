@@ -275,6 +275,30 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_app(args) -> int:
+    import subprocess
+    try:
+        import solara  # noqa: F401
+        import solara_assets  # noqa: F401
+    except ImportError:
+        raise UserError("the classroom page needs the app extra: pip install -e '.[app]'") from None
+    if not 1 <= args.port <= 65535:
+        raise UserError(f"--port {args.port}: choose a port in 1-65535 (default 8521)")
+    if not 100 <= args.firms <= 200_000:
+        raise UserError(f"--firms {args.firms}: a classroom city has 100 to 200,000 firms (default 10,000)")
+    env = {**os.environ, "MSME_SIM_APP": "1", "MSME_SIM_APP_FIRMS": str(args.firms),
+           "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}  # nothing leaves the machine
+    if args.seed is not None:
+        env["MSME_SIM_APP_SEED"] = str(args.seed)
+    print(f"msme-sim app: http://{args.host}:{args.port}/ ({args.firms:,} firms; Ctrl-C to stop)", flush=True)
+    cmd = [sys.executable, "-m", "solara", "run", "sim.app", "--port", str(args.port), "--host", args.host,
+           "--production", "--no-open"]
+    try:
+        return subprocess.call(cmd, env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
 def cmd_compare(args) -> int:
     from . import compare, store
     folder = Path(args.folder)
@@ -509,6 +533,12 @@ def build_parser() -> argparse.ArgumentParser:
     x.add_argument("folder", help="the study's folder, e.g. results/quick")
     x.add_argument("--format", choices=["csv", "parquet"], default="csv")
     x.set_defaults(func=cmd_export)
+    a = sub.add_parser("app", help="the classroom page (mesa SolaraViz) on localhost; works offline")
+    a.add_argument("--port", type=int, default=8521)
+    a.add_argument("--host", default="127.0.0.1", help="address to serve on (0.0.0.0: the classroom's network)")
+    a.add_argument("--firms", type=int, default=10_000, help="firms in the city (default 10,000)")
+    a.add_argument("--seed", type=int, default=None, help="seed of the first city (default: a fresh one)")
+    a.set_defaults(func=cmd_app)
     o = sub.add_parser("report", help="write a study's report: self-contained HTML (opens offline) "
                                       "and Markdown, with figures")
     o.add_argument("folder", help="the study's folder, e.g. results/quick")
