@@ -198,3 +198,26 @@ def test_total_workers_equals_sum_of_workers(elasticity):
     sales = np.random.default_rng(2).lognormal(17, 2, 10_000)
     sales[:10] = 0.0
     assert phases.total_workers(p, sales) == pytest.approx(phases.workers(p, sales).sum(), rel=1e-12)
+
+
+def test_product_events_known_answer():
+    """A firm has an event when its uniform is below event_rate; the jump is
+    event_sd * spread * ndtri(u / event_rate), read off the same uniform."""
+    from scipy.special import ndtri
+
+    from sim.keyed import Keys, Purpose
+    p = Parameters(event_rate=0.1, event_sd=0.5)
+    u = np.array([0.05, 0.2, 0.01, 0.0999, 0.1, 0.5])
+    spread = np.array([1.0, 1.0, 0.5, 2.0, 1.0, 1.0])
+    rows, jumps = phases.product_events(p, u, spread)
+    assert rows.tolist() == [0, 2, 3]
+    np.testing.assert_allclose(jumps, 0.5 * spread[rows] * ndtri(u[rows] / 0.1))
+    assert jumps[0] == 0.0 and jumps[1] < 0 < jumps[2]  # u/rate = 0.5 is the median: no change
+    # the same from a packed keyed uniform as from its floats
+    packed = Keys(4).uniform_triple(Purpose.EXIT, 3, np.arange(5000))[1]
+    spread = np.ones(5000)
+    r1, j1 = phases.product_events(p, packed, spread)
+    r2, j2 = phases.product_events(p, np.asarray(packed), spread)
+    assert np.array_equal(r1, r2) and np.array_equal(j1, j2) and 300 < r1.size < 700
+    assert phases.product_events(p.replace(event_sd=0.0), u, np.ones(6))[1].tolist() == [0.0, 0.0, 0.0]
+    assert phases.product_events(p.replace(event_rate=0.0), u, np.ones(6))[0].size == 0
