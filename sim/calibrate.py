@@ -290,7 +290,10 @@ def _identification(p: Parameters, names, sim, targets) -> tuple[pd.DataFrame, p
     scaled = jac.to_numpy() / np.array([t.tolerance for t in targets])[:, None]  # tolerances per range
     scaled = np.nan_to_num(scaled)
     info = scaled.T @ scaled
-    cov = np.linalg.pinv(info)
+    # a tiny ridge, not a pseudo-inverse: directions no target moves get an (effectively) infinite
+    # variance and show as 'loose' (the pseudo-inverse would give them zero, i.e. 'pinned')
+    ridge = 1e-9 * max(float(np.trace(info)), 1.0)
+    cov = np.linalg.inv(info + ridge * np.eye(len(names)))
     se = np.sqrt(np.clip(np.diag(cov), 0, None))
     rows = []
     for i, n in enumerate(names):

@@ -133,3 +133,25 @@ def test_cli_calibrate_refuses_bad_options_before_any_work(tmp_path, args, says)
                        capture_output=True, text=True)
     assert r.returncode == 2
     assert says in r.stderr and "Traceback" not in r.stderr
+
+
+def test_identification_known_answer_on_a_cubic_simulator():
+    """Central differences over +-5 % of each search range, in moment units per range: for a
+    moment a * x^3 the difference is a * R * (3 x^2 + h^2) with h = 0.05 R (the h^2 term pins the
+    step); a parameter no moment depends on is 'loose', one a tight moment depends on 'pinned'."""
+    from sim.calibrate import SEARCH_RANGE, Target, _identification
+    from sim.params import Parameters
+    lo, hi = SEARCH_RANGE["margin"] if "margin" in SEARCH_RANGE else SEARCH_RANGE["fixed_cost"]
+    name = "margin" if "margin" in SEARCH_RANGE else "fixed_cost"
+    other = "shock_sd"
+    p = Parameters()
+    x = getattr(p, name)
+    R, h = hi - lo, 0.05 * (hi - lo)
+    assert lo <= x - h and x + h <= hi  # both steps inside the range at the default
+    targets = [Target("cube", 1.0, 1e-3 * R**3, "-", "-")]
+    jac, ident = _identification(p, [name, other], lambda q: {"cube": 2.0 * getattr(q, name) ** 3}, targets)
+    assert jac.loc["cube", name] == pytest.approx(2.0 * R * (3 * x**2 + h**2), rel=1e-9)
+    assert jac.loc["cube", other] == 0.0
+    rows = ident.set_index("parameter")
+    assert rows.loc[name, "pinned"] == "pinned" and rows.loc[other, "pinned"] == "loose"
+    assert rows.loc[name, "moved_most"].startswith("cube")
