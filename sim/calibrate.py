@@ -276,7 +276,8 @@ def fit(base: Parameters, names: Sequence[str], *, seeds: Sequence[int] = (1, 2)
 
 
 def _identification(p: Parameters, names, sim, targets) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Central differences of every moment over +-5 % of each parameter's search range."""
+    """Central differences of every moment over +-5 % of each parameter's search range, and the
+    Gauss-Newton standard errors of each parameter, jointly and alone (in shares of its range)."""
     cols = {}
     for n in names:
         lo, hi = SEARCH_RANGE[n]
@@ -294,12 +295,14 @@ def _identification(p: Parameters, names, sim, targets) -> tuple[pd.DataFrame, p
     # variance and show as 'loose' (the pseudo-inverse would give them zero, i.e. 'pinned')
     ridge = 1e-9 * max(float(np.trace(info)), 1.0)
     cov = np.linalg.inv(info + ridge * np.eye(len(names)))
-    se = np.sqrt(np.clip(np.diag(cov), 0, None))
+    se = np.sqrt(np.clip(np.diag(cov), 0, None))  # jointly: the others free too
+    diag = np.diag(info)
+    se_alone = np.divide(1.0, np.sqrt(diag), out=np.full(len(names), np.inf), where=diag > 0)  # others known
     rows = []
     for i, n in enumerate(names):
         strongest = np.argsort(-np.abs(scaled[:, i]))[:2]
         rows.append(dict(parameter=n, value=getattr(p, n), search_range=SEARCH_RANGE[n],
-                         se_share_of_range=float(se[i]),
+                         se_share_of_range=float(se[i]), se_alone_share_of_range=float(se_alone[i]),
                          pinned="pinned" if se[i] < 0.1 else ("weakly" if se[i] < 0.3 else "loose"),
                          moved_most=", ".join(targets[j].name for j in strongest)))
     return jac, pd.DataFrame(rows)
@@ -316,15 +319,20 @@ def report(fit_: Fit, *, seeds, months, n_firms) -> str:
     for r in fit_.target_table().itertuples():
         lines.append(f"| {r.target} | {r.unit} | {r.value:g} | {r.tolerance:g} | {r.start:.4g} | "
                      f"{r.fitted:.4g} | {r.gap_fitted:+.2f} | {r.source} |")
-    lines += ["", "## Parameters", "", "| parameter | start | fitted | search range | s.e. (share of range) "
-              "| pinned by the targets? | moves most |", "|---|---:|---:|---|---:|---|---|"]
+    lines += ["", "## Parameters", "", "s.e. in shares of the search range: *jointly* with every other fitted "
+              "parameter free (what the targets pin; more parameters than targets leave directions no "
+              "target moves, and every parameter with a part in them is loose), and *alone*, the others "
+              "known (how strongly the targets react to it).", "",
+              "| parameter | start | fitted | search range | s.e. jointly | s.e. alone "
+              "| pinned by the targets? | moves most |", "|---|---:|---:|---|---:|---:|---|---|"]
     ident = fit_.identification.set_index("parameter") if fit_.identification is not None else None
     for n in fit_.names:
         if ident is not None:
             row = ident.loc[n]
-            extra = f"{row.se_share_of_range:.3f} | {row.pinned} | {row.moved_most}"
+            extra = (f"{row.se_share_of_range:.3g} | {row.se_alone_share_of_range:.3g} | {row.pinned} | "
+                     f"{row.moved_most}")
         else:
-            extra = "- | - | -"
+            extra = "- | - | - | -"
         lo, hi = SEARCH_RANGE[n]
         lines.append(f"| {n} | {fit_.start[n]:.6g} | {fit_.fitted[n]:.6g} | [{lo:g}, {hi:g}] | {extra} |")
     return "\n".join(lines) + "\n"

@@ -154,4 +154,8 @@ def test_identification_known_answer_on_a_cubic_simulator():
     assert jac.loc["cube", other] == 0.0
     rows = ident.set_index("parameter")
     assert rows.loc[name, "pinned"] == "pinned" and rows.loc[other, "pinned"] == "loose"
+    # alone: 1 / |d moment / d parameter| in tolerances per range
+    assert rows.loc[name, "se_alone_share_of_range"] == pytest.approx(
+        1e-3 * R**3 / abs(2.0 * R * (3 * x**2 + h**2)), rel=1e-9)
+    assert rows.loc[other, "se_alone_share_of_range"] == np.inf
     assert rows.loc[name, "moved_most"].startswith("cube")
