@@ -268,11 +268,17 @@ def cmd_report(args) -> int:
     t0 = time.perf_counter()
     tables = store.load(folder)
     out = Path(args.out) if args.out else (folder if folder.is_dir() else folder.parent)
-    _can_write(out, "--out")
+    _writable_folder(out, "--out")
     for path in report.write(folder, tables, out=out):
         print(f"  wrote {path}")
     print(f"  in {time.perf_counter() - t0:.1f} s")
     return 0
+
+
+def _resamples(n: int) -> None:
+    if not 100 <= n <= 1_000_000:
+        raise UserError(f"--resamples {n}: give 100 to 1,000,000 bootstrap resamples (a few thousand "
+                        "give stable 95 % intervals)")
 
 
 def cmd_app(args) -> int:
@@ -302,9 +308,10 @@ def cmd_app(args) -> int:
 def cmd_compare(args) -> int:
     from . import compare, store
     folder = Path(args.folder)
+    _resamples(args.resamples)
     tables = store.load(folder)
     out = Path(args.out) if args.out else (folder if folder.is_dir() else folder.parent)
-    _can_write(out, "--out")
+    _writable_folder(out, "--out")
     table = compare.compare(tables, args.baseline, args.outcomes, resamples=args.resamples,
                             where=str(folder))
     effects = tables.get("effects")
@@ -324,9 +331,10 @@ def cmd_compare(args) -> int:
 def cmd_sensitivity(args) -> int:
     from . import sensitivity, store
     folder = Path(args.folder)
+    _resamples(args.resamples)
     tables = store.load(folder)
     out = Path(args.out) if args.out else (folder if folder.is_dir() else folder.parent)
-    _can_write(out, "--out")
+    _writable_folder(out, "--out")
     record, table = sensitivity.analyse(tables, args.outcomes, args.scenario,
                                         resamples=args.resamples, where=str(folder))
     print(sensitivity.markdown(record, table))

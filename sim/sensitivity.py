@@ -36,10 +36,14 @@ def design_record(tables: dict[str, pd.DataFrame], where: str = "the store") -> 
     if meta is not None and "design" in set(meta["key"]):
         record = json.loads(meta.loc[meta["key"] == "design", "value"].iloc[0])
     if not record or record.get("method") not in METHODS:
-        method = (record or {}).get("method", "none recorded")
+        if record is None:
+            what = "this store records no design (it was written by an older msme-sim: sweep it again)"
+        elif "method" not in record:
+            what = "this study has no [design] (one point per scenario)"
+        else:
+            what = f"this one's is {record['method']!r}"
         raise StoreError(f"{where}: sensitivity needs a study whose design.method is 'saltelli' (Sobol' "
-                         f"indices) or 'morris' (elementary effects); this one's is {method!r} "
-                         "(a store written before version 0.2 records none: sweep it again)")
+                         f"indices) or 'morris' (elementary effects); {what}")
     return record
 
 

@@ -54,11 +54,18 @@ def _study(tmp_path):
     return str(path)
 
 
-@pytest.mark.subprocess
-def test_compare_command_on_a_small_study(tmp_path):
-    r = subprocess.run([*CLI, "sweep", _study(tmp_path), "--out", "res", "--workers", "0", "--quiet"],
-                       capture_output=True, text=True, cwd=tmp_path)
+@pytest.fixture(scope="module")
+def small_store(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("compare")
+    r = subprocess.run([*CLI, "sweep", _study(tmp), "--out", "res", "--workers", "0", "--quiet"],
+                       capture_output=True, text=True, cwd=tmp)
     assert r.returncode == 0, r.stderr
+    return tmp
+
+
+@pytest.mark.subprocess
+def test_compare_command_on_a_small_study(small_store):
+    tmp_path = small_store
     r = subprocess.run([*CLI, "compare", "res", "--resamples", "199"], capture_output=True, text=True,
                        cwd=tmp_path)
     assert r.returncode == 0, r.stderr
@@ -77,3 +84,19 @@ def test_compare_command_on_a_small_study(tmp_path):
                          cwd=tmp_path)
     assert bad.returncode == 2 and "no scenario 'nope' to compare with" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+@pytest.mark.subprocess
+@pytest.mark.parametrize("args,fragment", [
+    (["compare", "{store}", "--resamples", "0"], "--resamples 0: give 100 to 1,000,000"),
+    (["sensitivity", "{store}", "--resamples", "-5"], "--resamples -5: give 100 to 1,000,000"),
+    (["compare", "{store}", "--outcomes", "profit"], "unknown outcome 'profit'"),
+    (["compare", "{store}", "--out", "/proc/no/such"], "--out '/proc/no/such': cannot write there"),
+    (["report", "{store}", "--out", "/proc/no/such"], "--out '/proc/no/such': cannot write there"),
+    (["sensitivity", "{store}"], "this study has no [design] (one point per scenario)"),
+    (["compare", "{missing}"], "no result store at"),
+])
+def test_bad_requests_to_the_analysis_commands_are_refused_cleanly(small_store, tmp_path, args, fragment):
+    args = [a.format(store=str(small_store / "res"), missing=str(tmp_path / "nothing")) for a in args]
+    bad = subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=tmp_path)
+    assert bad.returncode == 2 and fragment in bad.stderr and "Traceback" not in bad.stderr, bad.stderr

@@ -120,7 +120,7 @@ def test_sensitivity_command_on_a_small_saltelli_study(tmp_path):
                        capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     r = subprocess.run([*CLI, "sensitivity", "res", "--outcomes", "firms_end", "sales_last_year",
-                        "--resamples", "50"], capture_output=True, text=True, cwd=tmp_path)
+                        "--resamples", "100"], capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "Sobol' indices from a Saltelli design: 2 base samples x (2 factors + 2) = 8 points" in r.stdout
     table = pd.read_csv(tmp_path / "res" / "sensitivity.csv")
