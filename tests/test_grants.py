@@ -68,3 +68,17 @@ def test_summary_averages_each_group_over_its_own_firms_only():
     assert s["subsistence"] == pytest.approx(1.0)  # rows 2, 3, 5
     assert s["all"] == pytest.approx(14.0 / 6)
     assert (s["n_subsistence"], s["n_growth_constrained"]) == (3, 2)
+
+
+def test_profit_of_a_firm_is_its_operating_profit_and_zero_once_closed():
+    """What a grant that keeps a firm alive is worth: in the control copy the firm has closed and
+    earns 0; in the treated copy it earns margin x sales - fixed cost (which can be negative)."""
+    from sim.grants import _profit
+    from tests.helpers import QUIET, one_firm_city
+    p = Parameters(**{**QUIET, "fixed_cost": 3e5, "margin": 0.2})
+    city = one_firm_city(p, capital=20e6)
+    city.firms["sales"][:] = 1e6
+    fid = city.firms["firm_id"].copy()
+    assert _profit(city, fid) == pytest.approx([0.2 * 1e6 - 3e5])  # -100,000: a loss counts
+    city.firms.remove(np.array([True]))
+    assert _profit(city, fid).tolist() == [0.0]
