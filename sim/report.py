@@ -339,6 +339,7 @@ def build(tables: dict[str, pd.DataFrame], where: str = "the store", resamples: 
                 effects=effects, figures=figures, common=common, own=own, firms=firms,
                 months=int(monthly["month"].max()), seeds=sorted(set(runs["seed"])),
                 several_points=several_points, first_point=first_point,
+                points=int(tables["monthly"]["point"].nunique()),
                 commits=sorted(set(runs["git_commit"].dropna())), versions=sorted(set(runs["version"])))
 
 
@@ -360,6 +361,12 @@ def _run_facts(r: dict) -> list[tuple[str, str]]:
              ("git commit", ", ".join(c[:12] for c in r["commits"]) or "unknown"),
              ("study fingerprint", meta.get("fingerprint", "?")),
              ("store created", meta.get("created", "?"))]
+    design = json.loads(meta["design"]) if meta.get("design") else {}
+    if design.get("method"):
+        names = design.get("names")
+        facts.append(("design", f"{design['method']}" + (f" over {', '.join(names)}" if names else "")
+                      + f"; {r['points']} points" + ("; indices: msme-sim sensitivity"
+                                                      if design["method"] in ("saltelli", "morris") else "")))
     if r["common"]:
         facts.append(("set for every scenario", ", ".join(f"{k} = {_fmt_value(v)}"
                                                           for k, v in r["common"].items())))
