@@ -114,9 +114,13 @@ class Office:
         outreach = self.outreach * cap * self.coordination * reach
         register_rate = p.register_rate * (1.0 + p.data_registration_gain * self.data_integration)
         apply_rate = p.apply_rate * self.service_clarity
-        # only firms whose draw is below the largest rate can change state: work on those
-        top = max(outreach + p.word_of_mouth * share.max(), register_rate, apply_rate, p.queue_dropout)
-        rows = np.flatnonzero(below(u, top))
+        # only firms whose draw is below the largest rate they face can change state: work on those
+        # (a queued firm can only give up; the others can hear of the office, register or apply)
+        top = max(outreach + p.word_of_mouth * share.max(), register_rate, apply_rate)
+        moving = below(u, top)
+        if p.queue_dropout > top:
+            moving |= queued & below(u, p.queue_dropout)
+        rows = np.flatnonzero(moving)
         u = np.asarray(u[rows])
         was_aware, was_registered, was_queued = aware[rows], registered[rows], queued[rows]
         hazard = outreach + p.word_of_mouth * share[t["district"][rows]]
