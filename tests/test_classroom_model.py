@@ -53,3 +53,26 @@ def test_the_page_starts_from_its_controls_defaults_and_draws_every_chart():
     assert len(tiles) == m.params.n_districts and sum(c[2] for c in tiles) == m.city.firms.n
     bars = size_option(m)["series"][0]["data"]
     assert sum(b or 0 for b in bars) == m.city.firms.n
+
+
+def test_the_side_by_side_city_runs_the_chosen_scenario_and_the_map_averages():
+    m = ClassroomModel(preset="training_focus", compare="credit_focus", **SMALL)
+    assert (m.params.mix_training, m.twin.params.mix_credit) == (1.0, 1.0)
+    tiles = map_option(m, "registered, % of firms")["series"][0]["data"]
+    t = m.city.firms
+    district0 = t["district"] == 0
+    assert tiles[0][2] == pytest.approx(100 * t["registered"][district0].mean(), abs=0.05)
+    assert all(0 <= c[2] <= 100 for c in tiles)
+
+
+def test_graduation_charts_are_cumulative():
+    from types import SimpleNamespace
+
+    from sim.params import INSTRUMENTS
+    keys = ["micro", "small", "medium", "office_capacity", "queue_length", "aware_share", "registered_share",
+            *[f"spend_{i}" for i in INSTRUMENTS]]
+    rows = [dict(month=k, grad_assisted=g, grad_never_assisted=1, **{x: 1 for x in keys})
+            for k, g in enumerate([0, 2, 1, 3])]
+    fake = SimpleNamespace(city=SimpleNamespace(recorder=SimpleNamespace(rows=rows)), twin=None)
+    served, never = chart_options(fake)[1]["series"]
+    assert served["data"] == [0, 2, 3, 6] and never["data"] == [1, 2, 3, 4]

@@ -36,6 +36,8 @@ def test_paired_effect_reports_relative_change_and_shares():
     assert e["n"] == 4 and e["mean"] == 0.5 and e["relative"] == 0.05
     assert e["share_better"] == 0.5 and e["share_worse"] == 0.25
     assert e["t_low"] < 0.5 < e["t_high"]
+    three = compare.paired_effect([1.0, 2.0, 4.0], [10.0] * 3, resamples=199)  # the smallest bootstrapped n
+    assert 0 < three["p"] < 1 and three["bca_low"] < three["mean"] < three["bca_high"]
     same = compare.paired_effect([3.0, 3.0, 3.0], [1.0, 1.0, 1.0])
     assert same["bca_low"] == same["bca_high"] == 3.0 and same["p"] == 0.0
 
@@ -80,6 +82,19 @@ def test_compare_command_on_a_small_study(small_store):
     assert set(time["month"]) == set(range(25)) and "firms served so far" in set(time["label"])
     md = (tmp_path / "res" / "compare.md").read_text()
     assert "| firms served by the office |" in md and "### Effects on served firms" in md
+    # the last month of the differences over time is the headline's paired difference
+    from sim import store
+    tables = store.load(tmp_path / "res")
+    last = time[time["month"] == 24].set_index("outcome")
+    head = table.set_index("outcome")
+    for outcome, headline, scale in (("served", "served", 1), ("registered_share", "registered_end", 100)):
+        np.testing.assert_allclose(last.loc[outcome, ["mean", "low", "high"]].astype(float),
+                                   head.loc[headline, ["mean", "t_low", "t_high"]].astype(float) * scale,
+                                   rtol=1e-9)
+    flipped = compare.over_time(tables, "recommended_package")
+    assert set(flipped["scenario"]) == {"baseline"}
+    served_end = flipped[(flipped["outcome"] == "served") & (flipped["month"] == 24)]["mean"].iloc[0]
+    assert served_end == pytest.approx(-head.loc["served", "mean"])
     bad = subprocess.run([*CLI, "compare", "res", "--baseline", "nope"], capture_output=True, text=True,
                          cwd=tmp_path)
     assert bad.returncode == 2 and "no scenario 'nope' to compare with" in bad.stderr

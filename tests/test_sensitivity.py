@@ -70,17 +70,29 @@ def test_sobol_indices_of_a_constant_outcome_are_zero():
     assert (res[["S1", "ST"]].to_numpy() == 0).all()
 
 
-def test_morris_measures_of_a_linear_function_are_its_slopes_times_ranges():
+@pytest.mark.parametrize("levels", [4, 6])  # (4 is SALib's default; 6 shows it is passed on)
+def test_morris_measures_of_a_linear_function_are_its_slopes_times_ranges(levels):
     bounds = [[0.0, 2.0], [10.0, 20.0], [-1.0, 1.0]]
     slopes = np.array([3.0, -0.5, 0.0])
-    unit = morris_trajectories(3, 20, 4, seed=5)
+    unit = morris_trajectories(3, 20, levels, seed=5)
     X = np.array([lo for lo, _ in bounds]) + unit * np.array([hi - lo for lo, hi in bounds])
     prob = {"num_vars": 3, "names": ["a", "b", "c"], "bounds": bounds}
-    res = sensitivity.morris_measures(prob, X, X @ slopes, levels=4, resamples=100)
+    res = sensitivity.morris_measures(prob, X, X @ slopes, levels=levels, resamples=100)
     widths = np.array([hi - lo for lo, hi in bounds])
     np.testing.assert_allclose(res["mu"], slopes * widths, atol=1e-9)
     np.testing.assert_allclose(res["mu_star"], np.abs(slopes) * widths, atol=1e-9)
     np.testing.assert_allclose(res["sigma"], 0.0, atol=1e-9)
+    assert (res["mu_star_low"] <= res["mu_star"]).all() and (res["mu_star"] <= res["mu_star_high"]).all()
+    np.testing.assert_allclose(res["mu_star_low"] + res["mu_star_high"], 2 * res["mu_star"])
+
+
+def test_sobol_intervals_are_each_index_plus_minus_its_own_half_width(monkeypatch):
+    import SALib.analyze.sobol as salib_sobol
+    monkeypatch.setattr(salib_sobol, "analyze", lambda *a, **k: {
+        "S1": np.array([0.5]), "S1_conf": np.array([0.1]), "ST": np.array([0.6]), "ST_conf": np.array([0.3])})
+    res = sensitivity.sobol_indices({"num_vars": 1, "names": ["a"], "bounds": [[0, 1]]}, np.arange(6.0))
+    np.testing.assert_allclose(res.loc[0, ["S1_low", "S1_high", "ST_low", "ST_high"]].astype(float),
+                               [0.4, 0.6, 0.3, 0.9])
 
 
 # -- study files -------------------------------------------------------------------------------------

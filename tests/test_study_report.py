@@ -49,6 +49,36 @@ def test_the_sweep_writes_a_self_contained_report_and_its_markdown_twin(study):
     assert "| firms served by the office |" in md and "## Caveats" in md
 
 
+def test_report_contents_what_changed_the_full_table_and_the_effects(study):
+    from sim import store
+    r = report.build(store.load(study), resamples=199)
+    facts = dict(report._run_facts(r))
+    assert "n_firms = 1500" in facts["set for every scenario"]
+    rows = {s: c for s, _, c in report._scenario_rows(r)}
+    assert rows["baseline"] == "nothing (the defaults)" and "n_firms" not in rows["recommended_package"]
+    assert "office_capacity = 0.8" in rows["recommended_package"]
+    html = report.html_report(r, "t")
+    assert "<th>95 % BCa interval</th>" in html and html.count("<tr><td>recommended_package</td>") == 8
+    md = report.markdown_report(r, "t", "f")
+    assert "### Effects on served firms, on everyone else, and cost" in md
+    table = r["comparison"].copy()
+    table["p"], table["p_holm"] = 0.001, 0.2  # only the adjusted p decides what is called clear
+    assert "no headline outcome differs clearly" in report._headline_sentences(table)[0]
+
+
+def test_report_bands_and_cumulative_paths_known_answers():
+    import pandas as pd
+    from scipy import stats
+    values = pd.DataFrame([[1.0, 3.0, 5.0, 7.0]])
+    mean, low, high = report._band(values)
+    half = stats.t.ppf(0.975, 3) * values.iloc[0].std(ddof=1) / 2
+    assert high[0] - mean[0] == pytest.approx(half) and mean[0] - low[0] == pytest.approx(half)
+    m = pd.DataFrame({"scenario": "s", "month": [0, 1, 2] * 2, "replicate": [0] * 3 + [1] * 3,
+                      "served": [1, 2, 3, 0, 0, 1]})
+    assert report._wide(m, "s", ("served",), True)[0].tolist() == [1, 3, 6]
+    assert report._wide(m, "s", ("served",), False)[1].tolist() == [0, 0, 1]
+
+
 def test_report_command_rewrites_the_report(study, tmp_path):
     r = subprocess.run([*CLI, "report", str(study), "--out", str(tmp_path / "copy")], capture_output=True,
                        text=True)
