@@ -317,7 +317,9 @@ def _layout(num_components: int) -> list[dict]:
 
 
 def make_page(n_firms: int | None = None, seed: int | None = None):
-    """The SolaraViz page (a solara component) for a city of ``n_firms`` firms."""
+    """The page: a solara component that gives every browser session its own city of ``n_firms``
+    firms (so students on one server do not step each other's cities) inside mesa's SolaraViz."""
+    import solara
     from mesa.visualization import SolaraViz, solara_viz
     if hasattr(solara_viz, "make_initial_grid_layout"):  # (mesa 3.5; its default is half-width cells)
         solara_viz.make_initial_grid_layout = _layout
@@ -326,11 +328,17 @@ def make_page(n_firms: int | None = None, seed: int | None = None):
         seed = int(os.environ["MSME_SIM_APP_SEED"])
     params = model_params(n)
     start = {k: (v["value"] if isinstance(v, dict) else v) for k, v in params.items()}
-    model = ClassroomModel(rng=seed, **start)
-    return SolaraViz(model, components=_components(), model_params=params, name="msme-sim classroom",
-                     play_interval=50, render_interval=1)
+    components = _components()
+
+    @solara.component
+    def Page():
+        model = solara.use_memo(lambda: ClassroomModel(rng=seed, **start), [])  # one per session
+        SolaraViz(model, components=components, model_params=params, name="msme-sim classroom",
+                  play_interval=50, render_interval=1)
+
+    return Page
 
 
-page = None
+Page = None
 if os.environ.get("MSME_SIM_APP"):  # set by `msme-sim app` for the solara server that imports this
-    page = make_page()
+    Page = make_page()

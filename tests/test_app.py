@@ -115,6 +115,14 @@ def test_the_classroom_page_offline_in_chromium(server):
         painted = _drawn(page)
         assert len(painted) == 8 and min(painted) > 2_000, painted  # six charts, the map, the sizes
 
+        # a second browser session gets its own city, at month 0 (students do not step each other's)
+        other = browser.new_page(viewport={"width": 1400, "height": 1100})
+        other.on("request", lambda r: requests.append(r.url))
+        other.goto(server)
+        other.locator(".msme-status").wait_for(timeout=90_000)
+        assert _status(other) == (0, 60.0) and _status(page)[0] > 0
+        other.close()
+
         # change a slider and reset: the new value takes effect
         slider = page.get_by_role("slider", name="Outreach (per month)")
         slider.focus()
