@@ -282,7 +282,6 @@ def _resamples(n: int) -> None:
 
 
 def cmd_app(args) -> int:
-    import subprocess
     try:
         import solara  # noqa: F401
         import solara_assets  # noqa: F401
@@ -299,10 +298,9 @@ def cmd_app(args) -> int:
     print(f"msme-sim app: http://{args.host}:{args.port}/ ({args.firms:,} firms; Ctrl-C to stop)", flush=True)
     cmd = [sys.executable, "-m", "solara", "run", "sim.app", "--port", str(args.port), "--host", args.host,
            "--production", "--no-open"]
-    try:
-        return subprocess.call(cmd, env=env)
-    except KeyboardInterrupt:
-        return 0
+    sys.stdout.flush()
+    os.execve(sys.executable, cmd, env)  # become the server: a signal to this process reaches it
+    return 0  # (not reached)
 
 
 def cmd_compare(args) -> int:

@@ -63,7 +63,9 @@ def gini(values: np.ndarray) -> float:
     Values are ranked in single precision (a faster sort; the coefficient moves by ~1e-7)."""
     if values.size == 0:
         return float("nan")
-    x = np.sort(values.astype(np.float32)).astype(np.float64)
+    x32 = values.astype(np.float32)
+    x32.sort()
+    x = x32.astype(np.float64)
     total = x.sum()
     if total <= 0:
         return 0.0

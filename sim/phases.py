@@ -22,9 +22,11 @@ def log_capacity(p: Parameters, capital, ability, log_productivity):
     ``log_productivity`` is the firm's persistent productivity shock (``productivity_walk``),
     in log points with SD ``shock_sd`` in the long run; the constant makes its level mean one.
     """
-    log_y = (np.log(capital / p.capital_ref) * p.alpha
-             + np.log(ability)
-             + (np.log(p.output_at_ref) - 0.5 * p.shock_sd**2))
+    log_y = np.divide(capital, p.capital_ref)  # (in place from here: the same operations in the
+    np.log(log_y, out=log_y)                    # same order as the formula, without temporaries)
+    log_y *= p.alpha
+    log_y += np.log(ability)
+    log_y += np.log(p.output_at_ref) - 0.5 * p.shock_sd**2
     log_y += log_productivity
     return log_y
 
@@ -63,8 +65,11 @@ def demand_weight(p: Parameters, log_cap, log_quality, access, growth_oriented, 
     firms. Takes the logs of capacity and of customer reach."""
     ws = by_type(growth_oriented, p.scale_weight, p.scale_weight_subsistence)
     ws *= log_cap - np.log(p.output_at_ref)
-    ws += p.quality_weight * log_quality
-    ws += p.access_weight * np.log(access)
+    ws += log_quality if p.quality_weight == 1.0 else p.quality_weight * log_quality  # (x * 1.0 == x)
+    log_access = np.log(access)
+    if p.access_weight != 1.0:
+        log_access *= p.access_weight
+    ws += log_access
     ws += log_reach
     return np.exp(ws, out=ws)
 
@@ -182,7 +187,12 @@ def workers(p: Parameters, annual_sales):
 
 def _workers_above_one(p: Parameters, annual_sales):
     """``workers`` for sales above the one-worker floor, by exp/log (faster than a power)."""
-    return p.workers_at_ref * np.exp(p.workers_elasticity * np.log(annual_sales / p.workers_sales_ref))
+    x = np.divide(annual_sales, p.workers_sales_ref)  # in place: the formula's operations, in order
+    np.log(x, out=x)
+    x *= p.workers_elasticity
+    np.exp(x, out=x)
+    x *= p.workers_at_ref
+    return x
 
 
 def total_workers(p: Parameters, annual_sales) -> float:
