@@ -69,17 +69,24 @@ def scenario_table(per_run: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def paired_differences(per_run: pd.DataFrame, reference: str, level: float = 0.95) -> pd.DataFrame:
-    """Scenario minus ``reference`` for the same design point and replicate (same seed)."""
+def paired_runs(per_run: pd.DataFrame, reference: str):
+    """For each other scenario and design point: (scenario, point, its runs, the reference's runs),
+    both indexed by (point, replicate) and restricted to the replicates (seeds) they share."""
     ref = per_run[per_run["scenario"] == reference].set_index(["point", "replicate"])
-    rows = []
     for (scenario, point), grp in per_run.groupby(["scenario", "point"], sort=False):
         if scenario == reference:
             continue
         mine = grp.set_index(["point", "replicate"])
         both = mine.index.intersection(ref.index)
+        yield scenario, point, mine.loc[both], ref.loc[both]
+
+
+def paired_differences(per_run: pd.DataFrame, reference: str, level: float = 0.95) -> pd.DataFrame:
+    """Scenario minus ``reference`` for the same design point and replicate (same seed)."""
+    rows = []
+    for scenario, point, mine, ref in paired_runs(per_run, reference):
         for name in HEADLINES:
-            diff = (mine.loc[both, name] - ref.loc[both, name]).to_numpy()
+            diff = (mine[name] - ref[name]).to_numpy()
             mean, lo, hi = interval(diff, level)
             rows.append(dict(scenario=scenario, point=point, outcome=name, n=len(diff), mean=mean,
                              low=lo, high=hi))

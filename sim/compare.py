@@ -30,7 +30,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .analysis import COST_RATIOS, EFFECT_ROWS, HEADLINES, _show, cost_ratios, effect_table, headlines, interval
+from .analysis import (
+    COST_RATIOS,
+    EFFECT_ROWS,
+    HEADLINES,
+    _show,
+    cost_ratios,
+    effect_table,
+    headlines,
+    interval,
+    paired_runs,
+)
 from .files import short
 from .store import StoreError
 
@@ -112,16 +122,11 @@ def compare(tables: dict[str, pd.DataFrame], baseline: str | None = None, outcom
             raise StoreError(f"unknown outcome {short(name)}; choose from {', '.join(HEADLINES)}")
     reference = _reference(tables, baseline, where)
     per_run = headlines(tables["monthly"])
-    ref = per_run[per_run["scenario"] == reference].set_index(["point", "replicate"])
     rows = []
-    for (scenario, point), grp in per_run.groupby(["scenario", "point"], sort=False):
-        if scenario == reference:
-            continue
-        mine = grp.set_index(["point", "replicate"])
-        both = mine.index.intersection(ref.index)
+    for scenario, point, mine, ref in paired_runs(per_run, reference):
         family = []
         for name in outcomes:
-            a, b = mine.loc[both, name].to_numpy(float), ref.loc[both, name].to_numpy(float)
+            a, b = mine[name].to_numpy(float), ref[name].to_numpy(float)
             effect = paired_effect(a - b, b, level=level, resamples=resamples)
             label, scale, _ = HEADLINES[name]
             family.append(dict(scenario=scenario, point=point, baseline_scenario=reference,
