@@ -13,12 +13,8 @@ from __future__ import annotations
 import argparse
 import re
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import time
-import urllib.request
 
 
 def main() -> None:
@@ -28,19 +24,9 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "app", "--port", str(port), "--firms",
-                             str(args.firms), "--seed", "1"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
+
+    from sim.app import running
+    with running(args.firms, seed=1, timeout=240) as url:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=[
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
@@ -61,9 +47,6 @@ def main() -> None:
                 rates.append((m1 - m0) / (t1 - t0))
             page.get_by_role("button", name="❚❚").click()
             browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
     print(f"classroom page, {args.firms:,} firms, side by side with the baseline, charts updating every "
           f"month: {statistics.median(rates):.1f} simulated months/s (median of {args.repeats} windows of "
           f"{args.seconds:g} s: {', '.join(f'{r:.1f}' for r in rates)})")

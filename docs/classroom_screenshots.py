@@ -7,11 +7,7 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 OUT = Path(__file__).parent / "img"
@@ -41,19 +37,9 @@ def run_to(page, target: int) -> None:
 
 def main() -> None:
     from playwright.sync_api import sync_playwright
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "app", "--port", str(port), "--seed", "1"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        for _ in range(240):
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                time.sleep(0.5)
+
+    from sim.app import running
+    with running(seed=1, timeout=240) as url:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=shutil.which("chromium"), args=[
                 "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
@@ -80,9 +66,6 @@ def main() -> None:
                 print("wrote", OUT / name, page.locator(".msme-status").inner_text())
                 page.close()
             browser.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
 
 
 if __name__ == "__main__":

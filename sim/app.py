@@ -316,6 +316,42 @@ def _layout(num_components: int) -> list[dict]:
     return out
 
 
+@contextlib.contextmanager
+def running(firms: int = DEFAULT_FIRMS, seed: int | None = None, log=None, timeout: float = 120.0):
+    """``msme-sim app`` in a child process on a free localhost port: yields the page's URL once it
+    answers, and stops the server afterwards (for tests, benchmarks and screenshots). ``log``: a
+    file for the server's output (default: discarded)."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "sim.cli", "app", "--port", str(port), "--firms", str(firms)]
+    if seed is not None:
+        cmd += ["--seed", str(seed)]
+    proc = subprocess.Popen(cmd, stdout=log or subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"msme-sim app exited with status {proc.returncode}") from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"msme-sim app did not answer at {url} within {timeout:g} s") from None
+                time.sleep(0.5)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
 def make_page(n_firms: int | None = None, seed: int | None = None):
     """The page: a solara component that gives every browser session its own city of ``n_firms``
     firms (so students on one server do not step each other's cities) inside mesa's SolaraViz."""

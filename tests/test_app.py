@@ -5,11 +5,7 @@ new value takes effect on Reset. Screenshots go to results/app-test/ (artifacts)
 import os
 import re
 import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -22,31 +18,16 @@ LOCAL = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:http://127.0.0.1")
 pytestmark = pytest.mark.subprocess
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def server():
-    port = _free_port()
-    log = open(Path(os.environ.get("TMPDIR", "/tmp")) / f"msme-app-{port}.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "app", "--port", str(port), "--firms", "3000",
-                             "--seed", "1"], stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    for _ in range(120):
+def server(tmp_path_factory):
+    from sim.app import running
+    log_path = tmp_path_factory.mktemp("app") / "server.log"
+    with open(log_path, "w") as log:
         try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail(f"msme-sim app exited: {Path(log.name).read_text()[-2000:]}")
-            time.sleep(0.5)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-    log.close()
+            with running(firms=3000, seed=1, log=log) as url:
+                yield url
+        except RuntimeError as err:
+            pytest.fail(f"{err}: {log_path.read_text()[-2000:]}")
 
 
 def _status(page) -> tuple[int, float]:
