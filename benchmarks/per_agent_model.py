@@ -27,6 +27,7 @@ class Firm(mesa.Agent):
         self.log_quality = p.entrant_quality_sd * r.standard_normal()
         self.log_productivity = p.shock_sd * r.standard_normal()
         self.log_reach = p.entrant_reach
+        self.new_spell(month)
         self.access = min(max(r.beta(p.access_alpha, p.access_beta), 1e-3), 1.0)
         self.access_base = self.access
         self.access_boost = 0.0
@@ -38,6 +39,13 @@ class Firm(mesa.Agent):
         self.history = [0.0] * 12
         self.sales = 0.0
 
+    def new_spell(self, month):
+        """A volatility spell: a Gamma(1/d, d) variance factor and a geometric length."""
+        p, r = self.model.p, self.model.rng
+        d = p.volatility_dispersion
+        self.volatility = math.sqrt(r.gamma(1.0 / d, d)) if d > 0 else 1.0
+        self.volatility_until = month + int(r.geometric(1.0 / p.volatility_spell))
+
     def annual_sales(self):
         age = min(max(self.model.steps - self.entry_month, 1), 12)
         return sum(self.history) * 12.0 / age
@@ -46,6 +54,10 @@ class Firm(mesa.Agent):
         p, r = self.model.p, self.model.rng
         c = p.common_shock_share
         self.spread = math.sqrt(c + (1 - c) * min(p.sales_per_line / max(self.annual_sales(), 1.0), 1.0))
+        if p.volatility_dispersion > 0:
+            if self.volatility_until <= self.model.steps:
+                self.new_spell(self.model.steps)
+            self.spread *= self.volatility
         rho = p.shock_persistence
         self.log_productivity = (rho * self.log_productivity
                                  + p.shock_sd * math.sqrt(1 - rho * rho) * self.spread * r.standard_normal())

@@ -79,6 +79,9 @@ class City:
             self.office.act(self, u_office)
         log_shock, quality_draw = keys.normal_pair(Purpose.SHOCKS, month, ids)  # single precision
         spread = phases.diversification(p, self.annual_sales)  # larger firms' shocks average out
+        phases.new_spells(p, keys, t, month)  # calm and turbulent spells of a firm's business
+        if p.volatility_dispersion != 0:
+            spread *= t["volatility"]
         quality_draw *= spread
         # 2-3. produce and sell
         lp = t["log_productivity"]

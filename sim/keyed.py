@@ -54,6 +54,8 @@ class Purpose(IntEnum):
     INSTRUMENT = 13  # the office: the instrument drawn from the mix
     DIAGNOSIS = 14  # the office: misreading a firm, and what it gives instead (a uniform pair)
     RECORD_LOSS = 15  # an OPD merger: whose records are lost
+    ENTRANT_VOLATILITY = 16  # an entrant's first volatility spell: its factor and length (a uniform pair)
+    VOLATILITY = 17  # a new volatility spell when the last one ends: factor and length (a uniform pair)
 
 
 def _mix_int(x: int) -> int:

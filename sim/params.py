@@ -166,6 +166,19 @@ class Parameters:
         "assumption; Sutton 2002, Buldyrev et al. 2007",
         "Share of a one-line firm's shock variance common to all of a firm's lines; the rest averages "
         "out across lines, so shock SD = sd * sqrt(share + (1 - share) / lines).")
+    volatility_dispersion: float = _p(
+        0.0, "1 (variance of the variance factor)", 0.0, 10.0, "uncertainty",
+        "assumption; Bloom et al. 2018, Econometrica (firm-level uncertainty varies over time); "
+        "Davis, Haltiwanger, Jarmin & Miranda 2007 (volatility differs widely across firms); "
+        "Stanley et al. 1996 (tent-shaped growth rates)",
+        "How much a firm's volatility differs between spells: in each spell the variance of all its "
+        "shocks is multiplied by a Gamma factor of mean 1 and variance d (0: every spell alike; 1: "
+        "an exponential factor, so the spell-to-spell mixture of normal shocks is a Laplace).")
+    volatility_spell: float = _p(
+        36.0, "months", 1.0, 1200.0, "uncertainty",
+        "assumption; Bloom et al. 2018 (high-uncertainty regimes last a few years)",
+        "Mean length of a volatility spell (calm or turbulent times in a firm's business); spells "
+        "end at random (a geometric length), and a new factor is drawn.")
     access_alpha: float = _p(
         2.0, "1", 0.01, 100.0, "uncertainty", "assumption",
         "Beta-distribution shape a of entrants' market access.")
@@ -493,6 +506,8 @@ PLAUSIBLE: dict[str, tuple[float, float, str]] = {
     "reach_build": (0.005, 0.15, _CAL),
     "sales_per_line": (2e6, 1e9, _CAL),
     "common_shock_share": (0.0, 1.0, _CAL),
+    "volatility_dispersion": (0.0, 2.0, _CAL),
+    "volatility_spell": (6.0, 120.0, _CAL),
     "access_alpha": (1.0, 4.0, "assumption"),
     "access_beta": (2.5, 10.0, "assumption"),
     "margin": (0.15, 0.4, "assumption (gross margins of micro retail and food businesses)"),

@@ -33,7 +33,7 @@ from .keyed import Keys, Purpose
 from .params import BURN_IN_IRRELEVANT, Parameters, levers
 from .state import COLUMNS, FirmTable
 
-MODEL_VERSION = "8"
+MODEL_VERSION = "9"
 """Bump whenever a rule of the firm model changes, so cached burn-ins are not reused."""
 
 
@@ -78,7 +78,7 @@ def burn_in(p: Parameters) -> dict[str, np.ndarray]:
     city = City(pb, keys, entrants_table(pb, keys, n), record=False)
     city.run(p.burn_in_months)
     cols = {name: city.firms[name].copy() for name in COLUMNS if name != "firm_id"}
-    for month_col in ("entry_month", "apply_month", "served_month"):
+    for month_col in ("entry_month", "apply_month", "served_month", "volatility_until"):
         cols[month_col] -= city.month  # month 0 of the run = the burn-in's last month
     return cols
 

@@ -22,6 +22,8 @@ COLUMNS: dict[str, tuple[type, tuple[int, ...]]] = {
     "capital": (np.float64, ()),
     "log_quality": (np.float64, ()),
     "log_productivity": (np.float64, ()),  # persistent productivity shock (AR(1) in logs)
+    "volatility": (np.float64, ()),  # this spell's factor on the SD of the firm's shocks (mean square 1)
+    "volatility_until": (np.int32, ()),  # the month the spell ends (a new one is drawn then)
     "log_reach": (np.float64, ()),  # log customer reach relative to a mature firm's (<= 0, rises)
     "access": (np.float64, ()),
     "access_base": (np.float64, ()),

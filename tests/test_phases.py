@@ -221,3 +221,95 @@ def test_product_events_known_answer():
     assert np.array_equal(r1, r2) and np.array_equal(j1, j2) and 300 < r1.size < 700
     assert phases.product_events(p.replace(event_sd=0.0), u, np.ones(6))[1].tolist() == [0.0, 0.0, 0.0]
     assert phases.product_events(p.replace(event_rate=0.0), u, np.ones(6))[0].size == 0
+
+
+# -- volatility spells ------------------------------------------------------------------------------
+_GRID_U = (np.arange(200_000) + 0.5) / 200_000  # an even grid of uniforms: quadrature, not sampling
+
+
+def test_gamma_quantile_matches_scipy_in_the_body_and_the_tails():
+    from scipy import special
+    u = np.concatenate([_GRID_U[::97], [1e-9, 1e-5, 2e-4, 1 - 2e-4, 1 - 1e-6, 1 - 1e-9]])
+    for shape in (0.5, 1.0, 3.0):
+        assert phases.gamma_quantile(shape, u) == pytest.approx(special.gammaincinv(shape, u), rel=5e-5, abs=1e-8)
+
+
+@pytest.mark.parametrize("d", [0.25, 1.0, 2.0])
+def test_volatility_factor_has_mean_square_one_and_variance_of_square_d(d):
+    v = phases.volatility_factor(P.replace(volatility_dispersion=d), _GRID_U) ** 2
+    assert v.mean() == pytest.approx(1.0, rel=2e-3)
+    assert v.var() == pytest.approx(d, rel=2e-2)
+    assert np.all(np.diff(v) >= 0)  # by inversion: a larger uniform, a more volatile spell
+
+
+def test_volatility_factor_one_is_exponential_and_mixes_normals_into_a_laplace():
+    from scipy import stats
+    p = P.replace(volatility_dispersion=1.0)
+    v = phases.volatility_factor(p, _GRID_U) ** 2
+    assert v == pytest.approx(-np.log1p(-_GRID_U), rel=1e-4, abs=1e-9)  # Exp(1) quantiles
+    rng = np.random.default_rng(11)
+    z = rng.standard_normal(400_000) * phases.volatility_factor(p, rng.random(400_000))
+    assert stats.kurtosis(z) == pytest.approx(3.0, abs=0.25)  # a Laplace's excess kurtosis
+    assert stats.kstest(z, stats.laplace(scale=np.sqrt(0.5)).cdf).pvalue > 0.01
+    half = rng.standard_normal(400_000) * phases.volatility_factor(
+        P.replace(volatility_dispersion=0.5), rng.random(400_000))
+    assert stats.kurtosis(half) == pytest.approx(1.5, abs=0.15)  # 3 d
+    assert (phases.volatility_factor(P.replace(volatility_dispersion=0.0), _GRID_U[:5]) == 1.0).all()
+
+
+def test_spell_lengths_are_geometric_with_the_stated_mean():
+    p = P.replace(volatility_spell=24.0)
+    n = phases.spell_length(p, _GRID_U)
+    assert n.min() == 1
+    assert n.mean() == pytest.approx(24.0, rel=2e-3)
+    assert np.mean(n == 1) == pytest.approx(1 / 24, rel=1e-3)
+    # memoryless: a spell that has lasted 10 months ends next month with the same chance 1/24
+    assert np.sum(n == 11) / np.sum(n > 10) == pytest.approx(1 / 24, rel=1e-2)
+    assert (phases.spell_length(P.replace(volatility_spell=1.0), _GRID_U[:7]) == 1).all()
+
+
+def _spell_table(until, volatility, ids=None):
+    from sim.state import FirmTable
+    t = FirmTable(16)
+    k = len(until)
+    t.append(dict(volatility_until=np.asarray(until, np.int32), volatility=np.asarray(volatility, float)), k)
+    if ids is not None:
+        t["firm_id"][:] = ids
+    return t
+
+
+def test_new_spells_only_for_firms_whose_spell_ended_and_keyed_by_firm():
+    from sim.keyed import Keys
+    p = P.replace(volatility_dispersion=1.0, volatility_spell=12.0)
+    t = _spell_table([5, 6, 9, 4], [0.7, 0.8, 0.9, 1.1])
+    phases.new_spells(p, Keys(3), t, 6)
+    assert t["volatility"][2] == 0.9 and t["volatility_until"][2] == 9  # not yet over: untouched
+    changed = [0, 1, 3]
+    assert (t["volatility_until"][changed] > 6).all()
+    assert not np.isin(t["volatility"][changed], [0.7, 0.8, 1.1]).any()
+    # the same firms in another order draw the same spells
+    s = _spell_table([4, 9, 6, 5], [1.1, 0.9, 0.8, 0.7], ids=[3, 2, 1, 0])
+    phases.new_spells(p, Keys(3), s, 6)
+    assert np.array_equal(s["volatility"][::-1], t["volatility"])
+    assert np.array_equal(s["volatility_until"][::-1], t["volatility_until"])
+    # without dispersion nothing is drawn
+    q = _spell_table([1, 2], [1.0, 1.0])
+    phases.new_spells(p.replace(volatility_dispersion=0.0), Keys(3), q, 6)
+    assert q["volatility_until"].tolist() == [1, 2]
+
+
+def test_a_firm_in_a_volatile_spell_gets_proportionally_larger_shocks():
+    from sim.engine import City
+    from sim.state import FirmTable
+    p = Parameters(**{**QUIET, "n_firms": 2, "shock_sd": 0.3, "quality_sd": 0.1,
+                      "volatility_dispersion": 1.0, "volatility_spell": 12.0})
+    t = FirmTable(8)
+    t.append(dict(capital=np.full(2, 20e6), access=np.full(2, 0.5), access_base=np.full(2, 0.5),
+                  ability=np.ones(2), growth_oriented=np.ones(2, bool), entry_month=np.full(2, -120, np.int32),
+                  volatility=np.array([1.0, 2.5]), volatility_until=np.full(2, 10**6, np.int32)), 2)
+    t["firm_id"][:] = [7, 7]  # the same firm id: the same luck
+    city = City(p, 0, t)
+    city.step()
+    lp, lq = city.firms["log_productivity"], city.firms["log_quality"]
+    assert lp[0] != 0 and lp[1] == pytest.approx(2.5 * lp[0], rel=1e-12)
+    assert lq[1] == pytest.approx(2.5 * lq[0], rel=1e-6)
