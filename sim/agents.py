@@ -68,6 +68,7 @@ class FirmAgent(mesa.Agent):
     quality = _Field("log_quality", lambda a, r: float(np.exp(a.model.city.firms.cols["log_quality"][r])))
     productivity = _Field("log_productivity",
                           lambda a, r: float(np.exp(a.model.city.firms.cols["log_productivity"][r])))
+    volatility = _Field()  # this volatility spell's factor on the SD of the firm's shocks
     reach = _Field("log_reach", lambda a, r: float(np.exp(a.model.city.firms.cols["log_reach"][r])))
     sector = _Field("sector", lambda a, r: phases.SECTORS[a.model.city.firms.cols["sector"][r]])
     size_class = _Field("size_class", lambda a, r: CLASS_NAMES[a.model.city.firms.cols["size_class"][r]])

@@ -127,11 +127,24 @@ def test_entrants_are_drawn_from_their_stated_distributions():
     assert abs(np.corrcoef(log_k, f["access"])[0, 1]) < 0.03  # traits drawn independently
 
 
+def test_entrants_draw_their_first_volatility_spell():
+    from sim.keyed import Keys
+    p = P.replace(volatility_dispersion=0.5, volatility_spell=30.0)
+    f = phases.new_firms(p, Keys(3), 40_000, month=7)
+    v = f["volatility"] ** 2
+    assert v.mean() == pytest.approx(1.0, abs=0.02)
+    assert v.var() == pytest.approx(0.5, rel=0.08)
+    assert f["volatility_until"].min() == 8  # a spell lasts at least a month
+    assert (f["volatility_until"] - 7).mean() == pytest.approx(30.0, rel=0.03)
+    assert abs(np.corrcoef(v, f["volatility_until"])[0, 1]) < 0.03  # independent draws
+
+
 def test_an_entrant_is_a_function_of_its_month_and_rank():
     from sim.keyed import Keys
     a = phases.new_firms(P, Keys(3), 100, month=7)
     b = phases.new_firms(P, Keys(3), 150, month=7)  # a higher entry rate: the first 100 are the same
-    for col in ("capital", "ability", "access", "log_quality", "log_productivity", "sector", "district"):
+    for col in ("capital", "ability", "access", "log_quality", "log_productivity", "sector", "district",
+                "volatility", "volatility_until"):
         assert np.array_equal(a[col], b[col][:100])
     c = phases.new_firms(P, Keys(4), 100, month=7)
     d = phases.new_firms(P, Keys(3), 100, month=8)
