@@ -87,7 +87,8 @@ class Firm(mesa.Agent):
             rate = 0.0
         net = prof - p.depreciation * self.capital  # replacing worn capital comes first
         self.capital += rate * net if net > 0 else net
-        self.log_quality += p.quality_drift + p.quality_sd * self.spread * r.standard_normal()
+        self.log_quality = (p.quality_persistence * self.log_quality + p.quality_drift
+                            + p.quality_sd * self.spread * r.standard_normal())
         if r.random() < p.event_rate:  # a product event
             self.log_quality += p.event_sd * self.spread * r.standard_normal()
         self.log_reach *= 1 - p.reach_build

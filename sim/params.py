@@ -130,6 +130,12 @@ class Parameters:
     quality_drift: float = _p(
         -0.00539, "log points/month", -0.5, 0.5, "uncertainty", "assumption (products age as rivals improve)",
         "Mean monthly change in log product quality.")
+    quality_persistence: float = _p(
+        1.0, "1 (per month)", 0.0, 1.0, "uncertainty",
+        "assumption; imitation erodes a leader's advantage (Klette & Kortum 2004; Aghion & Howitt "
+        "1992); without it one firm's quality can wander far enough to take the whole city",
+        "Monthly persistence of log product quality (AR(1) toward 0, the typical entrant's); 1: a "
+        "random walk.")
     quality_sd: float = _p(
         0.142, "log points/month", 0.0, 1.0, "uncertainty", "assumption",
         "Standard deviation of the monthly change in log product quality of a one-line firm.")
@@ -499,6 +505,7 @@ PLAUSIBLE: dict[str, tuple[float, float, str]] = {
     "export_demand_ratio": (0.1, 3.0, _CAL),
     "quality_drift": (-0.02, 0.0, _CAL),
     "quality_sd": (0.02, 0.2, _CAL),
+    "quality_persistence": (0.97, 0.9999, _CAL),
     "event_rate": (0.0, 0.2, _CAL),
     "event_sd": (0.0, 1.5, _CAL),
     "entrant_quality_sd": (0.1, 0.5, "assumption"),

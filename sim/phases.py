@@ -142,12 +142,18 @@ def accumulate(p: Parameters, capital, prof, growth_oriented, utilisation):
 
 
 def quality_walk(p: Parameters, log_quality, draw, out=None):
-    """Log quality follows a random walk with drift (products age as rivals improve); ``draw`` is
-    the month's standard-normal change, already scaled by the firm's ``spread``. With ``out``
-    (which may be ``log_quality`` itself) the result is written there."""
+    """Log quality's monthly change: an AR(1) with persistence ``quality_persistence`` (rivals copy
+    a leader's products and a laggard catches up by copying, so a quality gap erodes) and drift
+    ``quality_drift`` (products age as rivals improve); ``draw`` is the month's standard-normal
+    change, already scaled by the firm's ``spread``. With persistence 1 it is a random walk. With
+    ``out`` (which may be ``log_quality`` itself) the result is written there."""
     step = np.multiply(draw, p.quality_sd)
     step += p.quality_drift
-    return np.add(log_quality, step, out=out)
+    if p.quality_persistence == 1.0:
+        return np.add(log_quality, step, out=out)
+    out = np.multiply(log_quality, p.quality_persistence, out=out)
+    out += step
+    return out
 
 
 def product_events(p: Parameters, uniform, spread):

@@ -70,3 +70,15 @@ def test_pp7_2021_micro_share_higher_than_law20_2008(default_run):
     pp = classify("pp7_2021", snap["capital"].to_numpy(), snap["annual_sales"].to_numpy(),
                   snap["age_months"].to_numpy())
     assert (pp == 0).mean() > _shares(snap)["micro"]
+
+
+@pytest.mark.parametrize("firms", [10_000, 20_000, 40_000])
+def test_no_firm_takes_the_city(firms):
+    """A burn-in of each size (40,000 is the default city's) ends in a city of many firms, not
+    one firm with most of the demand (with quality a random walk, one firm's quality could wander
+    far enough for that: a 20,000-firm burn-in once ended with 99 % of demand in one firm)."""
+    r = run(n_firms=firms, seed=1, months=12, snapshot_months=[12])
+    snap = r.snapshots[12]
+    share = snap["annual_sales"] / snap["annual_sales"].sum()
+    assert share.max() < 0.02
+    assert 0.9 < len(snap) / firms < 1.15

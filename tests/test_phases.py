@@ -71,6 +71,20 @@ def test_quality_walks_with_drift_and_scaled_steps_in_place():
     assert q == pytest.approx([-0.01, 1.19, -1.41])
 
 
+def test_quality_reverts_toward_zero_with_its_persistence():
+    p = P.replace(quality_drift=-0.01, quality_sd=0.2, quality_persistence=0.9)
+    q = np.array([0.0, 1.0, -1.0])
+    phases.quality_walk(p, q, np.array([0.0, 1.0, -2.0]), out=q)
+    assert q == pytest.approx([-0.01, 0.9 - 0.01 + 0.2, -0.9 - 0.01 - 0.4])
+    # long run: mean drift / (1 - rho), SD sd / sqrt(1 - rho^2)
+    rng = np.random.default_rng(2)
+    x = np.zeros(100_000)
+    for _ in range(150):
+        phases.quality_walk(p, x, rng.standard_normal(x.size), out=x)
+    assert x.mean() == pytest.approx(-0.1, abs=0.005)
+    assert x.std() == pytest.approx(0.2 / np.sqrt(1 - 0.81), rel=0.01)
+
+
 def test_customer_reach_closes_a_constant_share_of_its_gap():
     p = P.replace(reach_build=0.1)
     r = np.array([-1.0, -0.5, 0.0])
