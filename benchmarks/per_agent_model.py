@@ -98,7 +98,8 @@ class Firm(mesa.Agent):
         age = m.steps - self.entry_month
         review = age > 0 and age % 12 == 0 and (
             p.margin * sum(self.history)
-            - 12 * (p.fixed_cost + p.exit_profit) < 0)
+            - 12 * (p.fixed_cost + p.exit_profit) < 0) and (
+            p.review_close >= 1.0 or r.random() < p.review_close)
         if self.capital < p.exit_capital or r.random() < p.exit_hazard or review:
             self.remove()
 

@@ -114,7 +114,8 @@ class City:
         phases.build_reach(p, reach, out=reach)
         instruments.fade(p, t)
         # 7. exit (a firm that closes with a loan outstanding defaults on it)
-        leaving = phases.exits(p, t["capital"], uniform, t["sales_12m"], self.age())
+        leaving = phases.exits(p, t["capital"], uniform, t["sales_12m"], self.age(),
+                               owners=lambda rows: keys.uniform(Purpose.REVIEW, month, ids[rows]))
         defaulting = leaving & (t["loan_balance"] > 0)
         self.defaults = int(np.count_nonzero(defaulting))
         if self.recorder:

@@ -56,6 +56,7 @@ class Purpose(IntEnum):
     RECORD_LOSS = 15  # an OPD merger: whose records are lost
     ENTRANT_VOLATILITY = 16  # an entrant's first volatility spell: its factor and length (a uniform pair)
     VOLATILITY = 17  # a new volatility spell when the last one ends: factor and length (a uniform pair)
+    REVIEW = 18  # whether an owner closes after a losing year (a uniform)
 
 
 def _mix_int(x: int) -> int:

@@ -235,6 +235,12 @@ class Parameters:
         "closes a business that has not covered its costs over a year)",
         "On each anniversary of entry a firm closes when its operating profit over the last 12 "
         "months (margin on sales less fixed costs) averages below this per month.")
+    review_close: float = _p(
+        1.0, "probability", 0.0, 1.0, "uncertainty",
+        "assumption; Gimeno, Folta, Cooper & Woo 1997, ASQ (owners differ in how long they keep an "
+        "underperforming firm); Fichman & Levinthal 1991 (a honeymoon before resources run out)",
+        "Chance that an owner closes the firm after a year that failed the yearly review (the rest "
+        "carry on, and face the review again next year or run out of capital).")
     exit_hazard: float = _p(
         0.00128, "1/month", 0.0, 1.0, "uncertainty", "assumption (owner illness, moves)",
         "Monthly probability of closing for reasons outside the business.")
@@ -529,6 +535,7 @@ PLAUSIBLE: dict[str, tuple[float, float, str]] = {
     "exit_capital": (1e5, 2e6, "assumption"),
     "exit_profit": (-0.5e6, 1e6, _CAL),
     "exit_hazard": (0.0, 0.01, _CAL),
+    "review_close": (0.2, 1.0, _CAL),
     "workers_at_ref": (1.3, 2.2, "KemenKopUKM 2019 (micro ~1.7 workers/unit) +-25 %"),
     "workers_elasticity": (0.4, 0.8, "assumption around the fit to KemenKopUKM 2019"),
     "coordination_recovery": (0.01, 0.1, "assumption (half-lives of 7 to 70 months; White & "

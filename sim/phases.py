@@ -167,11 +167,13 @@ def product_events(p: Parameters, uniform, spread):
     return rows, p.event_sd * spread[rows] * z
 
 
-def exits(p: Parameters, capital, uniform, sales_12m=None, age=None):
+def exits(p: Parameters, capital, uniform, sales_12m=None, age=None, owners=None):
     """Firms that close this month: capital exhausted; closure for outside reasons; or, on each
     anniversary of entry, a year in which the business did not earn ``exit_profit`` a month over
     its fixed costs (the owner's yearly review of the accounts; equipment the firm holds does not
-    count against it, so a grant of unneeded equipment never closes a firm)."""
+    count against it, so a grant of unneeded equipment never closes a firm), after which the owner
+    closes with probability ``review_close``. ``owners(rows)`` gives the owners' keyed uniforms
+    for the rows of firms with a losing year (needed only when review_close < 1)."""
     leaving = capital < p.exit_capital
     leaving |= below(uniform, p.exit_hazard)
     if sales_12m is not None:
@@ -181,6 +183,11 @@ def exits(p: Parameters, capital, uniform, sales_12m=None, age=None):
         review &= age > 0
         losing = np.multiply(sales_12m, p.margin) < 12.0 * (p.fixed_cost + p.exit_profit)
         losing &= review  # (whole-array comparisons beat picking the ~1/12 of rows under review)
+        if p.review_close < 1.0:
+            rows = np.flatnonzero(losing)
+            if rows.size:
+                stay = owners(rows) >= p.review_close  # owners who carry on after a losing year
+                losing[rows[stay]] = False
         leaving |= losing
     return leaving
 

@@ -63,6 +63,48 @@ def test_yearly_review_closes_firms_that_did_not_cover_their_costs_only_on_anniv
     assert out.tolist() == [True, False, False, False, True, False]
 
 
+def test_after_a_losing_year_only_some_owners_close():
+    p = P.replace(exit_capital=0.0, exit_hazard=0.0, margin=0.25, fixed_cost=1.0, exit_profit=1.5,
+                  review_close=0.4)
+    sales_12m = np.array([119.0, 119.0, 121.0, 119.0, 119.0])
+    age = np.array([12, 24, 12, 13, 36])
+    asked = []
+
+    def owners(rows):  # the owners' uniforms, by row
+        asked.append(rows.tolist())
+        return np.array([0.1, 0.7, 0.39999])[: rows.size]
+
+    out = phases.exits(p, np.full(5, 100.0), np.ones(5), sales_12m, age, owners=owners)
+    assert asked == [[0, 1, 4]]  # only the losing firms under review are asked
+    assert out.tolist() == [True, False, False, False, True]  # u < 0.4 closes
+    # with review_close 1 every losing firm closes and no owner is asked
+    assert phases.exits(p.replace(review_close=1.0), np.full(5, 100.0), np.ones(5), sales_12m, age,
+                        owners=None).tolist() == [True, True, False, False, True]
+
+
+def test_owners_decisions_are_keyed_and_close_the_stated_share():
+    from sim.engine import City
+    from sim.state import FirmTable
+    p = Parameters(**{**QUIET, "n_firms": 4000, "demand_per_firm": 1e4, "review_close": 0.3,
+                      "exit_profit": 0.0})
+    t = FirmTable(5000)
+    t.append(dict(capital=np.full(4000, 20e6), access=np.full(4000, 0.5), access_base=np.full(4000, 0.5),
+                  ability=np.ones(4000), entry_month=np.full(4000, -11, np.int32)), 4000)
+    city = City(p, 5, t)  # almost no demand: every firm has a losing year at its review in month 1
+    city.step()
+    closed = 4000 - city.firms.n
+    assert closed == pytest.approx(0.3 * 4000, abs=4 * np.sqrt(4000 * 0.3 * 0.7))
+    t2 = FirmTable(5000)
+    t2.append(dict(capital=np.full(4000, 20e6), access=np.full(4000, 0.5), access_base=np.full(4000, 0.5),
+                   ability=np.ones(4000), entry_month=np.full(4000, -11, np.int32)), 4000)
+    t2["entry_month"][:2000] = -10  # half the firms are not under review: the others decide alike
+    city2 = City(p, 5, t2)
+    city2.step()
+    alive = set(city.firms["firm_id"].tolist())
+    alive2 = set(city2.firms["firm_id"].tolist())
+    assert {i for i in range(2000, 4000) if i in alive} == {i for i in range(2000, 4000) if i in alive2}
+
+
 def test_quality_walks_with_drift_and_scaled_steps_in_place():
     p = P.replace(quality_drift=-0.01, quality_sd=0.2)
     q = np.array([0.0, 1.0, -1.0])
