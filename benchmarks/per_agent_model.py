@@ -110,12 +110,29 @@ class PerAgentModel(mesa.Model):
         self.p = Parameters(n_firms=n_firms, **overrides)
         Firm.create_agents(self, n_firms, 0)
 
+    def clearing_price(self, firms, demand):
+        """The same rule as ``sim.phases.clearing_price``, agent by agent."""
+        total = sum(a.weight for a in firms)
+        price, s = demand / total, self.p.spillover
+        if s == 0:
+            return price
+        n_full = -1
+        while True:
+            full = [a for a in firms if a.cap < price * a.weight]
+            if len(full) == n_full:
+                return price
+            n_full = len(full)
+            denom = total - s * sum(a.weight for a in full)
+            if denom <= 0:
+                return max(a.cap / a.weight for a in firms)
+            price = (demand - s * sum(a.cap for a in full)) / denom
+
     def step(self):
         p = self.p
         firms = self.agents_by_type[Firm]
         firms.do("produce")
         demand = p.n_firms * p.demand_per_firm
-        self.price = demand / sum(a.weight for a in firms)
+        self.price = self.clearing_price(firms, demand)
         wx = sum(a.weight for a in firms if a.access >= p.export_access_threshold)
         self.price_x = p.export_demand_ratio * demand / wx if wx > 0 else 0.0
         firms.do("sell_and_finance")

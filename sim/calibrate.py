@@ -87,7 +87,7 @@ SEARCH_RANGE: dict[str, tuple[float, float]] = {
         "export_demand_ratio", "scale_weight", "reinvest_growth", "shock_sd", "shock_persistence",
         "ability_sd", "entrant_capital_median", "exit_hazard", "event_rate", "event_sd",
         "exit_profit", "reinvest_subsistence", "register_rate", "invest_utilisation",
-        "volatility_dispersion", "volatility_spell", "quality_persistence", "review_close",
+        "volatility_dispersion", "volatility_spell", "quality_persistence", "review_close", "spillover",
     )
 }
 

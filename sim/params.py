@@ -118,6 +118,12 @@ class Parameters:
         0.0, "1", 0.0, 1.0, "uncertainty",
         "assumption: subsistence firms serve a fixed local clientele (improves the size distribution)",
         "Elasticity of a subsistence firm's demand share to its capacity.")
+    spillover: float = _p(
+        0.0, "share", 0.0, 1.0, "uncertainty",
+        "assumption; without it a firm whose pull on customers far exceeds its capacity turns away "
+        "demand that no MSME then serves",
+        "Share of the demand a full firm turns away that goes to firms with spare capacity (customers "
+        "try another seller); the rest is lost to large firms, imports or not bought.")
     export_access_threshold: float = _p(
         0.6, "access (0-1)", 0.0, 1.0, "uncertainty", "assumption",
         "Market access a firm needs to sell into the export market.")
@@ -509,6 +515,7 @@ PLAUSIBLE: dict[str, tuple[float, float, str]] = {
     "scale_weight_subsistence": (0.0, 0.3, "assumption (subsistence firms' clientele grows little "
                                            "with capacity)"),
     "export_access_threshold": (0.4, 0.8, "assumption"),
+    "spillover": (0.0, 1.0, _CAL),
     "export_demand_ratio": (0.1, 3.0, _CAL),
     "quality_drift": (-0.02, 0.0, _CAL),
     "quality_sd": (0.02, 0.2, _CAL),

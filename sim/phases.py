@@ -99,13 +99,42 @@ class Sales(NamedTuple):
     export: np.ndarray
 
 
-def market(p: Parameters, cap, weight, access, city_demand: float) -> Sales:
-    """Split city demand (and export demand) by weight; each firm sells at most its capacity.
-
-    Demand a firm cannot serve is lost to other suppliers (large firms, imports).
-    """
+def clearing_price(p: Parameters, cap, weight, demand: float) -> float:
+    """The price per unit of weight at which city demand is spent: each firm is asked ``P * w``
+    and sells at most its capacity; of what full firms turn away, a share ``spillover`` goes to
+    firms with spare capacity (customers try another seller) and the rest is lost (to large firms,
+    imports, or not bought). P solves
+        sum min(cap, P w) + (1 - spillover) * sum max(P w - cap, 0) = demand,
+    found exactly by growing the set of full firms (P only rises as it grows; a few passes).
+    With spillover 0 it is D / sum w: every turned-away rupiah is lost."""
     total = weight.sum()
-    price = city_demand / total if total > 0 else 0.0
+    if total <= 0:
+        return 0.0
+    price = demand / total
+    s = p.spillover
+    if s == 0:
+        return price
+    ratio = np.divide(cap, weight)  # a firm is full when the price exceeds cap / w
+    n_full = -1
+    for _ in range(200):
+        full = ratio < price
+        k = int(np.count_nonzero(full))
+        if k == n_full:
+            break
+        n_full = k
+        w_full = float(np.sum(weight, where=full))
+        cap_full = float(np.sum(cap, where=full))
+        denom = total - s * w_full
+        if denom <= 0:  # every firm full and every turned-away customer stays: all capacity sells
+            return float(ratio.max())
+        price = (demand - s * cap_full) / denom
+    return price
+
+
+def market(p: Parameters, cap, weight, access, city_demand: float) -> Sales:
+    """Split city demand (and export demand) by weight; each firm sells at most its capacity, and a
+    share ``spillover`` of what full firms turn away goes to the others (``clearing_price``)."""
+    price = clearing_price(p, cap, weight, city_demand)
     domestic = np.minimum(cap, price * weight)
     exporters = access >= p.export_access_threshold
     w_x = np.multiply(weight, exporters)  # (whole-array operations beat np.where and boolean indexing)

@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim import phases
 from sim.params import Parameters
@@ -25,6 +27,43 @@ def test_market_splits_demand_by_weight_and_caps_at_capacity():
     sold = phases.market(p, cap, w, np.full(3, 0.1), city_demand=160.0)
     assert sold.domestic == pytest.approx([20.0, 60.0, 10.0])  # 80 demanded of the third, 10 sold
     assert sold.export.sum() == 0
+
+
+@pytest.mark.parametrize("spill, expected", [(0.0, [20.0, 60.0, 10.0]),   # 70 turned away, all lost
+                                              (0.5, [155 / 6, 77.5, 10.0]),  # half of the 93.3 tried elsewhere
+                                              (1.0, [50.0, 100.0, 10.0])])  # every rupiah finds a seller
+def test_demand_a_full_firm_turns_away_spills_over_to_firms_with_spare_capacity(spill, expected):
+    p = P.replace(export_demand_ratio=0.0, spillover=spill)
+    sold = phases.market(p, np.array([100.0, 100.0, 10.0]), np.array([1.0, 3.0, 4.0]), np.full(3, 0.1),
+                         city_demand=160.0)
+    assert sold.domestic == pytest.approx(expected)
+
+
+def test_with_full_spillover_all_capacity_sells_when_demand_exceeds_it():
+    p = P.replace(export_demand_ratio=0.0, spillover=1.0)
+    cap = np.array([5.0, 7.0, 1.0])
+    sold = phases.market(p, cap, np.array([1.0, 2.0, 3.0]), np.full(3, 0.1), city_demand=100.0)
+    assert sold.domestic == pytest.approx(cap)
+
+
+@settings(max_examples=200, deadline=None)
+@given(seed=st.integers(0, 2**32), spill=st.floats(0.0, 1.0), n=st.integers(1, 60),
+       demand=st.floats(1.0, 1e4))
+def test_clearing_price_spends_demand_as_stated(seed, spill, n, demand):
+    """Sales never exceed capacity; sales plus the lost part of what full firms turn away equal
+    demand (unless every firm is full); more spillover never lowers a firm's sales."""
+    rng = np.random.default_rng(seed)
+    cap = rng.lognormal(3.0, 1.5, n)
+    w = rng.lognormal(0.0, 2.0, n)
+    p = P.replace(export_demand_ratio=0.0, spillover=spill)
+    price = phases.clearing_price(p, cap, w, demand)
+    sold = np.minimum(cap, price * w)
+    assert (sold <= cap * (1 + 1e-12)).all()
+    turned_away = np.maximum(price * w - cap, 0.0).sum()
+    if sold.sum() < cap.sum() * (1 - 1e-9):
+        assert sold.sum() + (1 - spill) * turned_away == pytest.approx(demand, rel=1e-9)
+    more = np.minimum(cap, phases.clearing_price(p.replace(spillover=min(1.0, spill + 0.2)), cap, w, demand) * w)
+    assert (more >= sold * (1 - 1e-12)).all()
 
 
 def test_export_only_above_access_threshold_and_within_spare_capacity():
@@ -54,7 +93,8 @@ def test_exits_on_exhausted_capital_or_outside_hazard():
 
 
 def test_yearly_review_closes_firms_that_did_not_cover_their_costs_only_on_anniversaries():
-    p = P.replace(exit_capital=0.0, exit_hazard=0.0, margin=0.25, fixed_cost=1.0, exit_profit=1.5)
+    p = P.replace(exit_capital=0.0, exit_hazard=0.0, margin=0.25, fixed_cost=1.0, exit_profit=1.5,
+                  review_close=1.0)  # every owner closes after a losing year
     capital = np.full(6, 100.0)
     # a year's profit = 0.25 * sales_12m - 12 * (1 + 1.5): break-even at sales_12m = 120
     sales_12m = np.array([119.0, 121.0, 119.0, 119.0, 119.0, 121.0])
@@ -106,7 +146,7 @@ def test_owners_decisions_are_keyed_and_close_the_stated_share():
 
 
 def test_quality_walks_with_drift_and_scaled_steps_in_place():
-    p = P.replace(quality_drift=-0.01, quality_sd=0.2)
+    p = P.replace(quality_drift=-0.01, quality_sd=0.2, quality_persistence=1.0)  # a random walk
     q = np.array([0.0, 1.0, -1.0])
     out = phases.quality_walk(p, q, np.array([0.0, 1.0, -2.0]), out=q)
     assert out is q
