@@ -117,13 +117,12 @@ def clearing_price(p: Parameters, cap, weight, demand: float) -> float:
     ratio = np.divide(cap, weight)  # a firm is full when the price exceeds cap / w
     n_full = -1
     for _ in range(200):
-        full = ratio < price
-        k = int(np.count_nonzero(full))
-        if k == n_full:
+        full = np.flatnonzero(ratio < price)  # (a few thousand rows: summing them by index beats
+        if full.size == n_full:               # a masked sum over every firm)
             break
-        n_full = k
-        w_full = float(np.sum(weight, where=full))
-        cap_full = float(np.sum(cap, where=full))
+        n_full = full.size
+        w_full = float(weight[full].sum())
+        cap_full = float(cap[full].sum())
         denom = total - s * w_full
         if denom <= 0:  # every firm full and every turned-away customer stays: all capacity sells
             return float(ratio.max())
