@@ -70,11 +70,11 @@ class Parameters:
         10e6, "Rp", 1e5, 1e10, "setting", "-",
         "Reference capital at which a firm of ability 1 has capacity output_at_ref.")
     output_at_ref: float = _p(
-        7.198e6, "Rp/month", 1e4, 1e9, "uncertainty",
+        7.113e6, "Rp/month", 1e4, 1e9, "uncertainty",
         "assumption, calibrated to micro sales ~Rp 76.1 M/yr (UMKM Indonesia 2020)",
         "Monthly output capacity of a firm with ability 1 and capital capital_ref.")
     shock_sd: float = _p(
-        0.4285, "log points", 0.0, 2.0, "uncertainty", "assumption",
+        0.4294, "log points", 0.0, 2.0, "uncertainty", "assumption",
         "Long-run standard deviation of a one-line firm's persistent productivity shock (its level "
         "has mean one); larger firms' shocks are smaller (see common_shock_share).")
     shock_persistence: float = _p(
@@ -83,7 +83,7 @@ class Parameters:
         "productivity: annual persistence ~0.75-0.9); 0.98/month = 0.78/yr",
         "Monthly autocorrelation of the log productivity shock (AR(1)).")
     growth_share: float = _p(
-        0.1659, "share", 0.0, 1.0, "uncertainty",
+        0.166, "share", 0.0, 1.0, "uncertainty",
         "assumption; de Mel et al. 2008 find near-zero returns for subsistence firms",
         "Share of entrants that are growth-oriented (the rest are subsistence firms).")
     ability_growth_median: float = _p(
@@ -98,7 +98,7 @@ class Parameters:
 
     # --- market ------------------------------------------------------------------------------
     demand_per_firm: float = _p(
-        4.231e6, "Rp/month per firm of n_firms", 1e4, 1e10, "uncertainty",
+        4.224e6, "Rp/month per firm of n_firms", 1e4, 1e10, "uncertainty",
         "calibrated so the default city sustains about n_firms firms (docs/calibration.md)",
         "City demand for MSME output: n_firms * demand_per_firm per month.")
     demand_growth: float = _p(
@@ -119,7 +119,7 @@ class Parameters:
         "assumption: subsistence firms serve a fixed local clientele (improves the size distribution)",
         "Elasticity of a subsistence firm's demand share to its capacity.")
     spillover: float = _p(
-        0.0, "share", 0.0, 1.0, "uncertainty",
+        0.7996, "share", 0.0, 1.0, "uncertainty",
         "assumption; without it a firm whose pull on customers far exceeds its capacity turns away "
         "demand that no MSME then serves",
         "Share of the demand a full firm turns away that goes to firms with spare capacity (customers "
@@ -128,58 +128,58 @@ class Parameters:
         0.6, "access (0-1)", 0.0, 1.0, "uncertainty", "assumption",
         "Market access a firm needs to sell into the export market.")
     export_demand_ratio: float = _p(
-        0.2019, "share of city demand", 0.0, 10.0, "uncertainty",
+        0.2397, "share of city demand", 0.0, 10.0, "uncertainty",
         "calibrated to the MSME export share 14.5 % (KemenKopUKM 2023, seed paper Table 1)",
         "Size of the export market open to Medan's MSMEs, relative to city demand.")
 
     # --- quality and access ----------------------------------------------------------------
     quality_drift: float = _p(
-        -0.00454, "log points/month", -0.5, 0.5, "uncertainty", "assumption (products age as rivals improve)",
+        -0.004365, "log points/month", -0.5, 0.5, "uncertainty", "assumption (products age as rivals improve)",
         "Mean monthly change in log product quality.")
     quality_persistence: float = _p(
-        0.9972, "1 (per month)", 0.0, 1.0, "uncertainty",
+        0.9973, "1 (per month)", 0.0, 1.0, "uncertainty",
         "assumption; imitation erodes a leader's advantage (Klette & Kortum 2004; Aghion & Howitt "
         "1992); without it one firm's quality can wander far enough to take the whole city",
         "Monthly persistence of log product quality (AR(1) toward 0, the typical entrant's); 1: a "
         "random walk.")
     quality_sd: float = _p(
-        0.1457, "log points/month", 0.0, 1.0, "uncertainty", "assumption",
+        0.1469, "log points/month", 0.0, 1.0, "uncertainty", "assumption",
         "Standard deviation of the monthly change in log product quality of a one-line firm.")
     event_rate: float = _p(
-        0.07188, "1/month", 0.0, 1.0, "uncertainty",
+        0.0739, "1/month", 0.0, 1.0, "uncertainty",
         "assumption; Bottazzi & Secchi 2006 (growth as the capture of lumpy business opportunities)",
         "Monthly chance of a product event: a new product or large order that takes off, or the loss "
         "of a main customer or product.")
     event_sd: float = _p(
-        0.1748, "log points", 0.0, 3.0, "uncertainty", "assumption",
+        0.18, "log points", 0.0, 3.0, "uncertainty", "assumption",
         "Standard deviation of a product event's effect on log quality (a one-line firm; scaled like "
         "the other shocks for larger firms).")
     entrant_quality_sd: float = _p(
         0.25, "log points", 0.0, 3.0, "uncertainty", "assumption",
         "Dispersion of entrants' log quality around 0.")
     entrant_reach: float = _p(
-        -0.7144, "log points", -10.0, 0.0, "uncertainty",
+        -0.6967, "log points", -10.0, 0.0, "uncertainty",
         "assumption, of the order of Foster, Haltiwanger & Syverson 2016 (young plants' demand far "
         "below incumbents' at equal prices; closes over years)",
         "Log of an entrant's customer reach relative to a mature firm's (0: as many customers as its "
         "quality and access would bring a mature firm).")
     reach_build: float = _p(
-        0.04181, "1/month", 0.0, 1.0, "uncertainty",
+        0.04373, "1/month", 0.0, 1.0, "uncertainty",
         "assumption; Foster, Haltiwanger & Syverson 2016, Arkolakis 2016 (customer bases are built "
         "slowly); half-life of the gap ~2 years",
         "Monthly share of the remaining gap in log customer reach that a firm closes.")
     sales_per_line: float = _p(
-        7.92e6, "Rp/yr", 1e6, 1e12, "uncertainty",
+        8.358e6, "Rp/yr", 1e6, 1e12, "uncertainty",
         "assumption (one product, outlet or main customer of a small firm); Sutton 2002, "
         "Buldyrev et al. 2007 (firms as portfolios of independent activities)",
         "Annual sales per independent line of business; a firm has max(1, annual sales / this) lines.")
     common_shock_share: float = _p(
-        0.2308, "share of variance", 0.0, 1.0, "uncertainty",
+        0.2369, "share of variance", 0.0, 1.0, "uncertainty",
         "assumption; Sutton 2002, Buldyrev et al. 2007",
         "Share of a one-line firm's shock variance common to all of a firm's lines; the rest averages "
         "out across lines, so shock SD = sd * sqrt(share + (1 - share) / lines).")
     volatility_dispersion: float = _p(
-        1.187, "1 (variance of the variance factor)", 0.0, 10.0, "uncertainty",
+        1.192, "1 (variance of the variance factor)", 0.0, 10.0, "uncertainty",
         "assumption; Bloom et al. 2018, Econometrica (firm-level uncertainty varies over time); "
         "Davis, Haltiwanger, Jarmin & Miranda 2007 (volatility differs widely across firms); "
         "Stanley et al. 1996 (tent-shaped growth rates)",
@@ -187,7 +187,7 @@ class Parameters:
         "shocks is multiplied by a Gamma factor of mean 1 and variance d (0: every spell alike; 1: "
         "an exponential factor, so the spell-to-spell mixture of normal shocks is a Laplace).")
     volatility_spell: float = _p(
-        24.57, "months", 1.0, 1200.0, "uncertainty",
+        24.79, "months", 1.0, 1200.0, "uncertainty",
         "assumption; Bloom et al. 2018 (high-uncertainty regimes last a few years)",
         "Mean length of a volatility spell (calm or turbulent times in a firm's business); spells "
         "end at random (a geometric length), and a new factor is drawn.")
@@ -203,7 +203,7 @@ class Parameters:
         0.25, "share of sales", 0.0, 1.0, "uncertainty", "assumption",
         "Gross margin after materials and wages.")
     fixed_cost: float = _p(
-        2.791e5, "Rp/month", 0.0, 1e9, "uncertainty", "assumption",
+        2.85e5, "Rp/month", 0.0, 1e9, "uncertainty", "assumption",
         "Monthly fixed cost (rent, fees, utilities).")
     depreciation: float = _p(
         0.01, "1/month", 0.0, 1.0, "uncertainty", "assumption (~11 %/yr)",
@@ -217,17 +217,17 @@ class Parameters:
         "assumption (accelerator: firms add capacity only when demand uses what they have)",
         "A firm reinvests profit only in months when it sold at least this share of its capacity.")
     reinvest_subsistence: float = _p(
-        0.01761, "share of profit", 0.0, 1.0, "uncertainty",
+        0.01823, "share of profit", 0.0, 1.0, "uncertainty",
         "assumption; subsistence profit goes to household needs (de Mel et al. 2008)",
         "Share of a positive profit that subsistence firms reinvest.")
 
     # --- entry and exit ---------------------------------------------------------------------
     entry_rate: float = _p(
-        0.007236, "entrants/month per firm of n_firms", 0.0, 1.0, "uncertainty",
+        0.007688, "entrants/month per firm of n_firms", 0.0, 1.0, "uncertainty",
         "assumption; ~3 %/yr NIB registrations (OSS-RBA 2022) is a lower bound",
         "Expected entrants per month, relative to n_firms (Poisson).")
     entrant_capital_median: float = _p(
-        3.696e7, "Rp", 1e4, 1e10, "uncertainty", "assumption (BPUM grant Rp 2.4 M as a scale)",
+        3.702e7, "Rp", 1e4, 1e10, "uncertainty", "assumption (BPUM grant Rp 2.4 M as a scale)",
         "Median start-up capital of an entrant.")
     entrant_capital_sd: float = _p(
         0.8, "log points", 0.0, 3.0, "uncertainty", "assumption",
@@ -236,19 +236,19 @@ class Parameters:
         0.5e6, "Rp", 0.0, 1e9, "uncertainty", "assumption",
         "A firm whose capital falls below this closes (capital exhausted).")
     exit_profit: float = _p(
-        8.474e4, "Rp/month", -1e9, 1e9, "uncertainty",
+        8.913e4, "Rp/month", -1e9, 1e9, "uncertainty",
         "assumption (Hopenhayn 1992: firms exit when staying is worth less than leaving; 0 = an owner "
         "closes a business that has not covered its costs over a year)",
         "On each anniversary of entry a firm closes when its operating profit over the last 12 "
         "months (margin on sales less fixed costs) averages below this per month.")
     review_close: float = _p(
-        0.3597, "probability", 0.0, 1.0, "uncertainty",
+        0.3621, "probability", 0.0, 1.0, "uncertainty",
         "assumption; Gimeno, Folta, Cooper & Woo 1997, ASQ (owners differ in how long they keep an "
         "underperforming firm); Fichman & Levinthal 1991 (a honeymoon before resources run out)",
         "Chance that an owner closes the firm after a year that failed the yearly review (the rest "
         "carry on, and face the review again next year or run out of capital).")
     exit_hazard: float = _p(
-        0.001353, "1/month", 0.0, 1.0, "uncertainty", "assumption (owner illness, moves)",
+        0.001178, "1/month", 0.0, 1.0, "uncertainty", "assumption (owner illness, moves)",
         "Monthly probability of closing for reasons outside the business.")
 
     # --- employment and registration ----------------------------------------------------------
@@ -313,7 +313,7 @@ class Parameters:
         0.3, "0-1", 0.0, 1.0, "lever", "seed paper §4 (services not clearly defined and published)",
         "How clearly services are defined and published: scales applications (apply_rate).")
     register_rate: float = _p(
-        0.00534, "1/month", 0.0, 1.0, "uncertainty", "calibrated: keeps the registry near 42.6 % of firms "
+        0.005363, "1/month", 0.0, 1.0, "uncertainty", "calibrated: keeps the registry near 42.6 % of firms "
         "(Simdakop 38,343 of ~90,000, Antara Sumut 2022)",
         "Monthly chance an aware firm registers (through the office or its sub-district enumerators).")
     apply_rate: float = _p(
@@ -482,7 +482,7 @@ def _check(name: str, value, meta) -> None:
             f"({meta['unit']}): {meta['doc']}")
 
 
-CALIBRATED = ("volatility_dispersion", "volatility_spell", "quality_persistence", "review_close",
+CALIBRATED = ("volatility_dispersion", "volatility_spell", "quality_persistence", "review_close", "spillover",
               "entrant_reach", "reach_build", "quality_drift", "quality_sd", "fixed_cost", "entry_rate",
               "output_at_ref", "demand_per_firm", "growth_share", "sales_per_line", "common_shock_share",
               "export_demand_ratio", "event_rate", "event_sd", "exit_hazard", "entrant_capital_median",

@@ -76,9 +76,10 @@ def test_pp7_2021_micro_share_higher_than_law20_2008(default_run):
 def test_no_firm_takes_the_city(firms):
     """A burn-in of each size (40,000 is the default city's) ends in a city of many firms, not
     one firm with most of the demand (with quality a random walk, one firm's quality could wander
-    far enough for that: a 20,000-firm burn-in once ended with 99 % of demand in one firm)."""
+    far enough for that: a 20,000-firm burn-in once ended with 99 % of demand in one firm). A
+    large firm (Rp 40 bn a year) is 8 % of a 10,000-firm city's MSME sales, so the bound is 20 %."""
     r = run(n_firms=firms, seed=1, months=12, snapshot_months=[12])
     snap = r.snapshots[12]
     share = snap["annual_sales"] / snap["annual_sales"].sum()
-    assert share.max() < 0.02
+    assert share.max() < 0.2
     assert 0.9 < len(snap) / firms < 1.15

@@ -21,7 +21,7 @@ def test_capacity_follows_the_production_function_and_shock_has_mean_one():
 
 
 def test_market_splits_demand_by_weight_and_caps_at_capacity():
-    p = P.replace(export_demand_ratio=0.0)
+    p = P.replace(export_demand_ratio=0.0, spillover=0.0)
     cap = np.array([100.0, 100.0, 10.0])
     w = np.array([1.0, 3.0, 4.0])
     sold = phases.market(p, cap, w, np.full(3, 0.1), city_demand=160.0)
@@ -67,7 +67,7 @@ def test_clearing_price_spends_demand_as_stated(seed, spill, n, demand):
 
 
 def test_export_only_above_access_threshold_and_within_spare_capacity():
-    p = P.replace(export_demand_ratio=1.0, export_access_threshold=0.6)
+    p = P.replace(export_demand_ratio=1.0, export_access_threshold=0.6, spillover=0.0)
     cap = np.array([100.0, 100.0])
     sold = phases.market(p, cap, np.array([1.0, 1.0]), np.array([0.5, 0.9]), city_demand=100.0)
     assert sold.domestic == pytest.approx([50.0, 50.0])
