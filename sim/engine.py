@@ -6,13 +6,16 @@ the office as agents. A month is:
 0. office  - the office's work: awareness, registration, applications, services (sim/office.py);
 1. draw    - each firm's keyed random numbers for the month (productivity shock, quality change,
              closure): functions of (seed, firm id, month), not of row order (sim/keyed.py);
-             shocks shrink with the firm's lines of business (diversification);
+             shocks shrink with the firm's lines of business (diversification) and scale with its
+             volatility spell (firms whose spell ended draw a new one);
 2. produce - capacity from capital, ability and the persistent productivity shock;
-3. market  - city (and export) demand split by quality, access and capacity; sales;
+3. market  - city (and export) demand split by quality, access and capacity; a share of what full
+             firms turn away goes to firms with spare capacity; sales;
 4. book    - 12-month sales history;
 5. finance - profit, loan instalments, replacing depreciation, reinvestment, losses; loan defaults;
 6. quality - random walk of product quality and product events; customer reach builds; training and access gains fade;
-7. exit    - closures (capital exhausted or outside reasons);
+7. exit    - closures (capital exhausted, outside reasons, or an owner's decision after a losing
+             year);
 8. entry   - new micro firms (a Poisson number keyed by month; traits keyed by month and rank);
 9. classify - size classes; graduations and downgrades among survivors;
 10. record - the month's outcomes.
