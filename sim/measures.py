@@ -130,24 +130,39 @@ def tent_shape(z: np.ndarray) -> dict[str, float]:
 
 
 # -- the size distribution -----------------------------------------------------------------------
-def size_histogram(sales: np.ndarray, width: float = 0.5) -> pd.Series:
-    """Firms by log10 annual sales in bins ``width`` decades wide (index: lower edge)."""
-    x = np.log10(np.asarray(sales, float)[np.asarray(sales) > 0])
+def size_histogram(sales: np.ndarray, width: float = 0.5, ids: np.ndarray | None = None) -> pd.Series:
+    """Firms by log10 annual sales in bins ``width`` decades wide (index: lower edge).
+
+    With ``ids`` (one firm id per value, e.g. snapshots pooled over years), each bin counts the
+    distinct firms in it instead of the observations (a firm seen in several years counts once per
+    bin); the bins are the same either way."""
+    sales = np.asarray(sales, float)
+    positive = sales > 0
+    x = np.log10(sales[positive])
     if x.size == 0:
         return pd.Series(dtype=int)
     edges = np.arange(np.floor(x.min() / width) * width, x.max() + width, width)
-    counts, _ = np.histogram(x, bins=edges)
+    if ids is None:
+        counts, _ = np.histogram(x, bins=edges)
+    else:
+        b = np.clip(np.searchsorted(edges, x, side="right") - 1, 0, edges.size - 2)  # np.histogram's bins
+        pairs = np.unique(np.stack([b, np.asarray(ids)[positive]]), axis=1)  # (bin, firm) once each
+        counts = np.bincount(pairs[0], minlength=edges.size - 1)
     return pd.Series(counts, index=np.round(edges[:-1], 6))
 
 
-def rises_above_mode(counts, min_count: int = 10) -> int:
+def rises_above_mode(counts, min_count: int = 10, firms=None) -> int:
     """How often the count rises from one bin to the next larger bin, from the mode up to the last
-    bin holding at least ``min_count`` firms. 0 = no second mode, no "missing middle"."""
+    bin holding at least ``min_count`` firms. 0 = no second mode, no "missing middle".
+
+    ``firms``: distinct firms per bin, when ``counts`` pools observations of the same firms (yearly
+    snapshots): a bin is then far enough into the data only if ``min_count`` different firms are in
+    it (one firm seen in ten snapshots is one firm, not ten)."""
     c = np.asarray(counts)
     if c.size == 0:
         return 0
     start = int(np.argmax(c))
-    enough = np.flatnonzero(c >= min_count)
+    enough = np.flatnonzero((c if firms is None else np.asarray(firms)) >= min_count)
     end = int(enough.max()) if enough.size else start
     return int(np.count_nonzero(np.diff(c[start:end + 1]) > 0))
 

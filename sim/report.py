@@ -32,7 +32,8 @@ CAVEATS = (
     ("Money scale", "mean sales per firm are below the published class means (micro Rp 48 M a year "
                     "against Rp 76 M; small and medium firms smaller still)."),
     ("Medium firms are too few", "0.05 % of firms against 0.10 %."),
-    ("A second mode in the largest size bins", "appears in some seeds: a few very large firms."),
+    ("The largest firms are not the calmest", "the top size decile's growth is a little more "
+                                              "volatile than the ninth's."),
     ("Older firms are only 1.44 times the workers of young ones", "against about 2 in comparable "
                                                                   "economies."),
     ("Old firms shrink slightly", "survivors aged 10 years or more lose about 4.5 % of sales a year."),

@@ -103,7 +103,7 @@ TARGETS: tuple[Target, ...] = (
     _t("missing_middle", "No missing middle: firm count falls with size above the mode",
        "Hsieh & Olken 2014, J. Economic Perspectives", "no second mode", 0, 0, "rises", "validation",
        "firms by log10 annual sales in half-decade bins, pooled over the yearly snapshots after month 0; "
-       "rises in count from one bin to the next, from the mode to the last bin with >= 10 firms"),
+       "rises in count from one bin to the next, from the mode to the last bin with >= 10 distinct firms"),
     _t("survival_24", "Entrants alive after 24 months", KNAUP, "66 %", 58.0, 74.0, "%", "calibrated",
        "share of the run's entrants alive 24 months after entry, pooled over monthly cohorts", 25),
     _t("survival_48", "Entrants alive after 48 months", KNAUP, "44 %", 36.0, 52.0, "%", "calibrated",
@@ -205,7 +205,8 @@ def measure_snapshots(snapshots: dict[int, pd.DataFrame]) -> tuple[dict[str, flo
     v["micro_pp7_minus_law20"] = pp7_micro - v["share_micro"]
     selling = pooled[pooled["annual_sales"] > 0]
     hist = ms.size_histogram(pooled["annual_sales"].to_numpy())
-    v["missing_middle"] = float(ms.rises_above_mode(hist.to_numpy()))
+    firms = ms.size_histogram(pooled["annual_sales"].to_numpy(), ids=pooled["firm_id"].to_numpy())
+    v["missing_middle"] = float(ms.rises_above_mode(hist.to_numpy(), firms=firms.to_numpy()))
     v["workers_old_over_young"] = ms.workers_old_over_young(pooled)
 
     growth = ms.yearly_growth(snapshots)

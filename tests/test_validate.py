@@ -111,6 +111,23 @@ def test_rises_above_mode(counts, min_count, rises):
     assert ms.rises_above_mode(counts, min_count) == rises
 
 
+def test_size_histogram_counts_distinct_firms_when_given_ids():
+    sales = np.array([10**6.1] * 3 + [10**6.7] * 2 + [10**7.2, 10**7.3, 0.0])
+    ids = np.array([1, 1, 2, 3, 3, 4, 4, 5])  # firm 1 twice in one bin, firm 4 twice in another
+    assert ms.size_histogram(sales, ids=ids).to_dict() == {6.0: 2, 6.5: 1, 7.0: 1}
+    assert ms.size_histogram(sales).to_dict() == {6.0: 3, 6.5: 2, 7.0: 2}  # the same bins
+    # a firm that moves between bins counts in each
+    assert ms.size_histogram(np.array([10**6.1, 10**6.7]), ids=np.array([7, 7])).to_dict() == {6.0: 1, 6.5: 1}
+
+
+def test_rises_above_mode_counts_only_bins_with_enough_distinct_firms():
+    # pooled yearly snapshots: the last bin's 18 observations are two firms seen in nine years each
+    counts, firms = [900, 100, 20, 9, 18], [100, 12, 11, 3, 2]
+    assert ms.rises_above_mode(counts, 10) == 1
+    assert ms.rises_above_mode(counts, 10, firms=firms) == 0
+    assert ms.rises_above_mode([900, 100, 20, 30, 18], 10, firms=[100, 12, 11, 10, 2]) == 1  # a real rise
+
+
 def test_ccdf():
     assert list(ms.ccdf(np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.0, 1.0, 2.5, 5.0]))) == [1, 1, 0.5, 0]
 
