@@ -264,10 +264,12 @@ def _gamma_inverse(a: float, b: float, u):
 
 
 @functools.lru_cache(maxsize=16)
-def _quantile_table(inverse, a: float, b: float) -> np.ndarray:
+def _quantile_table(inverse, a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
+    """The quantile function's values at the grid's nodes, and the slope of each interval."""
     table = inverse(a, b, _GRID)
     table[-1] = inverse(a, b, 1.0 - 0.5 / (_NODES - 1))  # (finite: u = 1 is never drawn, and the
-    return table                                          # last intervals are inverted exactly)
+    slopes = np.diff(table) / np.diff(_GRID)               # last intervals are inverted exactly)
+    return table, slopes
 
 
 def _quantile(inverse, a: float, b: float, u: np.ndarray, upper: float = 4.0 / (_NODES - 1)) -> np.ndarray:
@@ -275,7 +277,14 @@ def _quantile(inverse, a: float, b: float, u: np.ndarray, upper: float = 4.0 / (
     per distribution), exact in the first four intervals and above ``1 - upper``, where the
     function is steep. Several times faster than inverting each draw."""
     u = np.asarray(u, float)
-    q = np.interp(u, _GRID, _quantile_table(inverse, float(a), float(b)))
+    table, slopes = _quantile_table(inverse, float(a), float(b))
+    # np.interp's result, exactly (its formula, slope * (u - x_j) + y_j), but the grid is even, so
+    # the interval is u * 2**14 rounded down instead of a binary search (ten times faster)
+    j = np.multiply(u, _NODES - 1).astype(np.intp)
+    np.minimum(j, _NODES - 2, out=j)  # (u = 1 is never drawn, and the tail is inverted exactly)
+    q = slopes[j]
+    q *= u - _GRID[j]
+    q += table[j]
     tails = (u < 4.0 / (_NODES - 1)) | (u > 1.0 - upper)
     if tails.any():
         q[tails] = inverse(a, b, u[tails])
