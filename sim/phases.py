@@ -99,6 +99,11 @@ class Sales(NamedTuple):
     export: np.ndarray
 
 
+BOUND_MARGIN = 0.25
+"""``clearing_price``'s first guess of how far the price can rise above D / sum w (any value gives
+the same price; at the defaults the price rises by about a tenth)."""
+
+
 def clearing_price(p: Parameters, cap, weight, demand: float) -> float:
     """The price per unit of weight at which city demand is spent: each firm is asked ``P * w``
     and sells at most its capacity; of what full firms turn away, a share ``spillover`` goes to
@@ -115,10 +120,18 @@ def clearing_price(p: Parameters, cap, weight, demand: float) -> float:
     if s == 0:
         return price
     ratio = np.divide(cap, weight)  # a firm is full when the price exceeds cap / w
+    # Firms whose ratio is above a bound on the price are not full: each pass looks for full firms
+    # among the rest only (a tenth of the firms), and the bound is widened if the price passes it.
+    # The rows found are the same, in the same order, so the sums are too.
+    bound = None
     n_full = -1
     for _ in range(200):
-        full = np.flatnonzero(ratio < price)  # (a few thousand rows: summing them by index beats
-        if full.size == n_full:               # a masked sum over every firm)
+        if bound is None or not price < bound:
+            bound = price + BOUND_MARGIN * abs(price)
+            near = np.flatnonzero(ratio < bound)
+            near_ratio = ratio[near]
+        full = near.compress(near_ratio < price)  # (a few thousand rows: summing them by index
+        if full.size == n_full:  # beats a masked sum over every firm; compress beats a boolean index)
             break
         n_full = full.size
         w_full = float(weight[full].sum())

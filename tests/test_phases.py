@@ -66,6 +66,29 @@ def test_clearing_price_spends_demand_as_stated(seed, spill, n, demand):
     assert (more >= sold * (1 - 1e-12)).all()
 
 
+@pytest.mark.parametrize("margin", [0.0, 1e-3, 0.05, 10.0])
+def test_clearing_price_is_the_same_whatever_the_bound_on_the_price(margin, monkeypatch):
+    """The bound only limits which rows each pass looks at: the price is the same to the bit."""
+    rng = np.random.default_rng(5)
+    cap = rng.lognormal(3.0, 1.5, 5000)
+    w = rng.lognormal(0.0, 2.0, 5000)
+    p = P.replace(spillover=0.8)
+
+    def plain(demand):  # the full scan every pass
+        total = w.sum()
+        price, ratio, n_full = demand / total, cap / w, -1
+        while True:
+            full = np.flatnonzero(ratio < price)
+            if full.size == n_full:
+                return price
+            n_full = full.size
+            price = (demand - 0.8 * float(cap[full].sum())) / (total - 0.8 * float(w[full].sum()))
+
+    monkeypatch.setattr(phases, "BOUND_MARGIN", margin)
+    for demand in (1e3, 3e4, 1e5, 2e5):
+        assert phases.clearing_price(p, cap, w, demand) == plain(demand)
+
+
 def test_export_only_above_access_threshold_and_within_spare_capacity():
     p = P.replace(export_demand_ratio=1.0, export_access_threshold=0.6, spillover=0.0)
     cap = np.array([100.0, 100.0])
