@@ -107,7 +107,7 @@ class City:
         # 5. finance
         prof = phases.profit(p, sales)
         prof -= instruments.repayments(p, t)
-        t["capital"][:] = phases.accumulate(p, t["capital"], prof, t["growth_oriented"], utilisation)
+        phases.accumulate(p, t["capital"], prof, t["growth_oriented"], utilisation, out=t["capital"])
         # 6. quality, and the fading of services' effects
         lq = t["log_quality"]
         phases.quality_walk(p, lq, quality_draw, out=lq)
