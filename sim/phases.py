@@ -153,7 +153,8 @@ def market(p: Parameters, cap, weight, access, city_demand: float) -> Sales:
     """Split city demand (and export demand) by weight; each firm sells at most its capacity, and a
     share ``spillover`` of what full firms turn away goes to the others (``clearing_price``)."""
     price = clearing_price(p, cap, weight, city_demand)
-    domestic = np.minimum(cap, price * weight)
+    domestic = np.multiply(weight, price)
+    np.minimum(cap, domestic, out=domestic)
     exporters = access >= p.export_access_threshold
     w_x = np.multiply(weight, exporters)  # (whole-array operations beat np.where and boolean indexing)
     total_x = w_x.sum()
