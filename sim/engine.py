@@ -105,7 +105,7 @@ class City:
         t["utilisation"][:] = utilisation
         # 5. finance
         prof = phases.profit(p, sales)
-        prof -= instruments.repayments(p, t)
+        instruments.pay_instalments(p, t, prof)
         phases.accumulate(p, t["capital"], prof, t["growth_oriented"], utilisation, out=t["capital"])
         # 6. quality, and the fading of services' effects
         lq = t["log_quality"]
