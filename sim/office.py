@@ -146,8 +146,8 @@ class Office:
         money = self.budget_left / months_left
         if queue.size == 0 or cases == 0 or money <= 0:
             return
-        order = self._order(city, queue)
-        instrument = self._instruments(city, order)
+        order = self._order(city, queue)[:cases]  # at most ``cases`` are served: only their
+        instrument = self._instruments(city, order)  # instruments are needed (each firm's own draw)
         cost = np.cumsum(self.costs[instrument])
         k = min(cases, int(np.searchsorted(cost, money, side="right")))
         rows, instrument = order[:k], instrument[:k]
