@@ -445,3 +445,23 @@ def test_a_firm_in_a_volatile_spell_gets_proportionally_larger_shocks():
     lp, lq = city.firms["log_productivity"], city.firms["log_quality"]
     assert lp[0] != 0 and lp[1] == pytest.approx(2.5 * lp[0], rel=1e-12)
     assert lq[1] == pytest.approx(2.5 * lq[0], rel=1e-6)
+
+
+@pytest.mark.parametrize("inverse, a, b", [(phases._gamma_inverse, 0.7, 1.0), (phases._gamma_inverse, 2.0, 1.0),
+                                           (phases._beta_inverse, 0.8, 2.5), (phases._beta_inverse, 2.0, 5.0)])
+def test_quantile_interpolation_is_np_interp_to_the_bit(inverse, a, b):
+    """The interval found by u * 2**14 on the even grid gives np.interp's result exactly."""
+    assert np.array_equal(phases._GRID, np.arange(phases._NODES) * 2.0**-14)
+    u = np.concatenate([np.random.default_rng(3).random(200_000), phases._GRID[1:-1],
+                        phases._GRID[1:-1] + 2.0**-15, np.nextafter(phases._GRID[1:-1], 0.0)])
+    table, _ = phases._quantile_table(inverse, a, b)
+    expected = np.interp(u, phases._GRID, table)
+    tails = (u < 4.0 / (phases._NODES - 1)) | (u > 1.0 - 4.0 / (phases._NODES - 1))
+    expected[tails] = inverse(a, b, u[tails])
+    assert np.array_equal(phases._quantile(inverse, a, b, u), expected)
+
+
+@pytest.mark.parametrize("g, s", [(0.3, 0.1), (-1.5, 2.0), (0.0, -0.0), (np.inf, -np.inf), (1e-310, 5.0)])
+def test_by_type_is_np_where_to_the_bit(g, s):
+    flags = np.random.default_rng(4).random(1000) < 0.4
+    assert np.array_equal(phases.by_type(flags, g, s).view(np.int64), np.where(flags, g, s).view(np.int64))
