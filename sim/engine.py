@@ -94,20 +94,19 @@ class City:
         weight = phases.demand_weight(p, log_cap, t["log_quality"] + t["training"], t["access"],
                                       t["growth_oriented"], t["log_reach"])
         sold = phases.market(p, cap, weight, t["access"], self.city_demand())
-        sales = sold.domestic + sold.export
         # 4. book the month's sales
+        sales = np.add(sold.domestic, sold.export, out=t["sales"])
         slot = (month - 1) % HISTORY
         hist = t["sales_history"]
         t["sales_12m"][:] += sales - hist[:, slot]
         hist[:, slot] = sales
-        t["sales"][:] = sales
         t["export_sales"][:] = sold.export
-        utilisation = sales / cap
+        utilisation = np.divide(sales, cap, out=cap)  # (capacity is not needed after this)
         t["utilisation"][:] = utilisation
         # 5. finance
         prof = phases.profit(p, sales)
-        prof -= instruments.repayments(p, t)
-        t["capital"][:] = phases.accumulate(p, t["capital"], prof, t["growth_oriented"], utilisation)
+        instruments.pay_instalments(p, t, prof)
+        phases.accumulate(p, t["capital"], prof, t["growth_oriented"], utilisation, out=t["capital"])
         # 6. quality, and the fading of services' effects
         lq = t["log_quality"]
         phases.quality_walk(p, lq, quality_draw, out=lq)

@@ -207,3 +207,10 @@ class Uniform21:
 def below(u, h: float) -> np.ndarray:
     """``u < h`` for a ``Uniform21`` or a plain array of uniforms."""
     return u.below(h) if isinstance(u, Uniform21) else np.asarray(u) < h
+
+
+def below_at(u, rows: np.ndarray, h: float) -> np.ndarray:
+    """``below(u, h)[rows]``, comparing only those rows' draws."""
+    if isinstance(u, Uniform21):
+        return Uniform21(u.bits[rows], u.shift).below(h)
+    return np.asarray(u)[rows] < h

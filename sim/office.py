@@ -27,7 +27,7 @@ import math
 import numpy as np
 
 from . import instruments as ins
-from .keyed import Keys, Purpose, below
+from .keyed import Keys, Purpose, below, below_at
 from .params import INSTRUMENTS, Parameters
 
 
@@ -104,9 +104,8 @@ class Office:
         p, t = self.p, city.firms
         aware, registered, queued = t["aware"], t["registered"], t["queued"]
         # the aware share of each sub-district drives word of mouth
-        code = t["district"].astype(np.intp)
-        code *= 2
-        code += aware
+        code = np.left_shift(t["district"].view(np.uint8), 1)  # (bytes: at most 2 * 100 codes)
+        code |= aware.view(np.uint8)
         counts = np.bincount(code, minlength=2 * p.n_districts).reshape(p.n_districts, 2)
         firms_in = counts.sum(axis=1)
         share = np.divide(counts[:, 1], firms_in, out=np.zeros(p.n_districts), where=firms_in > 0)
@@ -118,8 +117,9 @@ class Office:
         # (a queued firm can only give up; the others can hear of the office, register or apply)
         top = max(outreach + p.word_of_mouth * share.max(), register_rate, apply_rate)
         moving = below(u, top)
-        if p.queue_dropout > top:
-            moving |= queued & below(u, p.queue_dropout)
+        if p.queue_dropout > top:  # (only the few hundred queued firms' draws are compared)
+            waiting = np.flatnonzero(queued)
+            moving[waiting[below_at(u, waiting, p.queue_dropout)]] = True
         rows = np.flatnonzero(moving)
         u = np.asarray(u[rows])
         was_aware, was_registered, was_queued = aware[rows], registered[rows], queued[rows]
@@ -146,8 +146,8 @@ class Office:
         money = self.budget_left / months_left
         if queue.size == 0 or cases == 0 or money <= 0:
             return
-        order = self._order(city, queue)
-        instrument = self._instruments(city, order)
+        order = self._order(city, queue)[:cases]  # at most ``cases`` are served: only their
+        instrument = self._instruments(city, order)  # instruments are needed (each firm's own draw)
         cost = np.cumsum(self.costs[instrument])
         k = min(cases, int(np.searchsorted(cost, money, side="right")))
         rows, instrument = order[:k], instrument[:k]

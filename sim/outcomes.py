@@ -199,8 +199,8 @@ def _queue(v): return int(np.count_nonzero(v.city.firms["queued"]))
 
 @outcome("mean_wait", "months")
 def _wait(v):
-    q = v.city.firms["queued"]
-    if not q.any():
+    q = np.flatnonzero(v.city.firms["queued"])  # (a few hundred rows: faster than a boolean index)
+    if q.size == 0:
         return 0.0
     return float((v.city.month - v.city.firms["apply_month"][q]).mean())
 

@@ -66,6 +66,29 @@ def test_clearing_price_spends_demand_as_stated(seed, spill, n, demand):
     assert (more >= sold * (1 - 1e-12)).all()
 
 
+@pytest.mark.parametrize("margin", [0.0, 1e-3, 0.05, 10.0])
+def test_clearing_price_is_the_same_whatever_the_bound_on_the_price(margin, monkeypatch):
+    """The bound only limits which rows each pass looks at: the price is the same to the bit."""
+    rng = np.random.default_rng(5)
+    cap = rng.lognormal(3.0, 1.5, 5000)
+    w = rng.lognormal(0.0, 2.0, 5000)
+    p = P.replace(spillover=0.8)
+
+    def plain(demand):  # the full scan every pass
+        total = w.sum()
+        price, ratio, n_full = demand / total, cap / w, -1
+        while True:
+            full = np.flatnonzero(ratio < price)
+            if full.size == n_full:
+                return price
+            n_full = full.size
+            price = (demand - 0.8 * float(cap[full].sum())) / (total - 0.8 * float(w[full].sum()))
+
+    monkeypatch.setattr(phases, "BOUND_MARGIN", margin)
+    for demand in (1e3, 3e4, 1e5, 2e5):
+        assert phases.clearing_price(p, cap, w, demand) == plain(demand)
+
+
 def test_export_only_above_access_threshold_and_within_spare_capacity():
     p = P.replace(export_demand_ratio=1.0, export_access_threshold=0.6, spillover=0.0)
     cap = np.array([100.0, 100.0])
@@ -422,3 +445,23 @@ def test_a_firm_in_a_volatile_spell_gets_proportionally_larger_shocks():
     lp, lq = city.firms["log_productivity"], city.firms["log_quality"]
     assert lp[0] != 0 and lp[1] == pytest.approx(2.5 * lp[0], rel=1e-12)
     assert lq[1] == pytest.approx(2.5 * lq[0], rel=1e-6)
+
+
+@pytest.mark.parametrize("inverse, a, b", [(phases._gamma_inverse, 0.7, 1.0), (phases._gamma_inverse, 2.0, 1.0),
+                                           (phases._beta_inverse, 0.8, 2.5), (phases._beta_inverse, 2.0, 5.0)])
+def test_quantile_interpolation_is_np_interp_to_the_bit(inverse, a, b):
+    """The interval found by u * 2**14 on the even grid gives np.interp's result exactly."""
+    assert np.array_equal(phases._GRID, np.arange(phases._NODES) * 2.0**-14)
+    u = np.concatenate([np.random.default_rng(3).random(200_000), phases._GRID[1:-1],
+                        phases._GRID[1:-1] + 2.0**-15, np.nextafter(phases._GRID[1:-1], 0.0)])
+    table, _ = phases._quantile_table(inverse, a, b)
+    expected = np.interp(u, phases._GRID, table)
+    tails = (u < 4.0 / (phases._NODES - 1)) | (u > 1.0 - 4.0 / (phases._NODES - 1))
+    expected[tails] = inverse(a, b, u[tails])
+    assert np.array_equal(phases._quantile(inverse, a, b, u), expected)
+
+
+@pytest.mark.parametrize("g, s", [(0.3, 0.1), (-1.5, 2.0), (0.0, -0.0), (np.inf, -np.inf), (1e-310, 5.0)])
+def test_by_type_is_np_where_to_the_bit(g, s):
+    flags = np.random.default_rng(4).random(1000) < 0.4
+    assert np.array_equal(phases.by_type(flags, g, s).view(np.int64), np.where(flags, g, s).view(np.int64))
