@@ -87,7 +87,10 @@ class Firm(mesa.Agent):
             rate = 0.0
         net = prof - p.depreciation * self.capital  # replacing worn capital comes first
         self.capital += rate * net if net > 0 else net
-        self.log_quality = (p.quality_persistence * self.log_quality + p.quality_drift
+        rho = p.quality_persistence  # a leader (above 0) is copied more slowly
+        if self.log_quality > 0:
+            rho = 1.0 - p.leader_imitation * (1.0 - rho)
+        self.log_quality = (rho * self.log_quality + p.quality_drift
                             + p.quality_sd * self.spread * r.standard_normal())
         if r.random() < p.event_rate:  # a product event
             self.log_quality += p.event_sd * self.spread * r.standard_normal()

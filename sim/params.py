@@ -98,7 +98,7 @@ class Parameters:
 
     # --- market ------------------------------------------------------------------------------
     demand_per_firm: float = _p(
-        4.224e6, "Rp/month per firm of n_firms", 1e4, 1e10, "uncertainty",
+        4.356e6, "Rp/month per firm of n_firms", 1e4, 1e10, "uncertainty",
         "calibrated so the default city sustains about n_firms firms (docs/calibration.md)",
         "City demand for MSME output: n_firms * demand_per_firm per month.")
     demand_growth: float = _p(
@@ -128,13 +128,13 @@ class Parameters:
         0.6, "access (0-1)", 0.0, 1.0, "uncertainty", "assumption",
         "Market access a firm needs to sell into the export market.")
     export_demand_ratio: float = _p(
-        0.2397, "share of city demand", 0.0, 10.0, "uncertainty",
+        0.2457, "share of city demand", 0.0, 10.0, "uncertainty",
         "calibrated to the MSME export share 14.5 % (KemenKopUKM 2023, seed paper Table 1)",
         "Size of the export market open to Medan's MSMEs, relative to city demand.")
 
     # --- quality and access ----------------------------------------------------------------
     quality_drift: float = _p(
-        -0.004365, "log points/month", -0.5, 0.5, "uncertainty", "assumption (products age as rivals improve)",
+        -0.004631, "log points/month", -0.5, 0.5, "uncertainty", "assumption (products age as rivals improve)",
         "Mean monthly change in log product quality.")
     quality_persistence: float = _p(
         0.9973, "1 (per month)", 0.0, 1.0, "uncertainty",
@@ -142,8 +142,17 @@ class Parameters:
         "1992); without it one firm's quality can wander far enough to take the whole city",
         "Monthly persistence of log product quality (AR(1) toward 0, the typical entrant's); 1: a "
         "random walk.")
+    leader_imitation: float = _p(
+        0.4074, "1", 0.0, 1.0, "uncertainty",
+        "assumption; laggards catch up by learning from better firms (Lucas & Moll 2014; Luttmer "
+        "2007), while how fast a leader is copied is open (its patents, know-how and customers "
+        "protect it)",
+        "How fast a leader's quality gap erodes, as a share of how fast a laggard's does: above 0 "
+        "(the typical entrant's quality) log quality reverts with persistence "
+        "1 - leader_imitation * (1 - quality_persistence). 1: leaders and laggards alike; 0: "
+        "leaders are not pulled back.")
     quality_sd: float = _p(
-        0.1469, "log points/month", 0.0, 1.0, "uncertainty", "assumption",
+        0.1353, "log points/month", 0.0, 1.0, "uncertainty", "assumption",
         "Standard deviation of the monthly change in log product quality of a one-line firm.")
     event_rate: float = _p(
         0.0739, "1/month", 0.0, 1.0, "uncertainty",
@@ -169,7 +178,7 @@ class Parameters:
         "slowly); half-life of the gap ~2 years",
         "Monthly share of the remaining gap in log customer reach that a firm closes.")
     sales_per_line: float = _p(
-        8.358e6, "Rp/yr", 1e6, 1e12, "uncertainty",
+        8.529e6, "Rp/yr", 1e6, 1e12, "uncertainty",
         "assumption (one product, outlet or main customer of a small firm); Sutton 2002, "
         "Buldyrev et al. 2007 (firms as portfolios of independent activities)",
         "Annual sales per independent line of business; a firm has max(1, annual sales / this) lines.")
@@ -203,7 +212,7 @@ class Parameters:
         0.25, "share of sales", 0.0, 1.0, "uncertainty", "assumption",
         "Gross margin after materials and wages.")
     fixed_cost: float = _p(
-        2.85e5, "Rp/month", 0.0, 1e9, "uncertainty", "assumption",
+        2.676e5, "Rp/month", 0.0, 1e9, "uncertainty", "assumption",
         "Monthly fixed cost (rent, fees, utilities).")
     depreciation: float = _p(
         0.01, "1/month", 0.0, 1.0, "uncertainty", "assumption (~11 %/yr)",
@@ -223,7 +232,7 @@ class Parameters:
 
     # --- entry and exit ---------------------------------------------------------------------
     entry_rate: float = _p(
-        0.007688, "entrants/month per firm of n_firms", 0.0, 1.0, "uncertainty",
+        0.008196, "entrants/month per firm of n_firms", 0.0, 1.0, "uncertainty",
         "assumption; ~3 %/yr NIB registrations (OSS-RBA 2022) is a lower bound",
         "Expected entrants per month, relative to n_firms (Poisson).")
     entrant_capital_median: float = _p(
@@ -242,13 +251,13 @@ class Parameters:
         "On each anniversary of entry a firm closes when its operating profit over the last 12 "
         "months (margin on sales less fixed costs) averages below this per month.")
     review_close: float = _p(
-        0.3621, "probability", 0.0, 1.0, "uncertainty",
+        0.4001, "probability", 0.0, 1.0, "uncertainty",
         "assumption; Gimeno, Folta, Cooper & Woo 1997, ASQ (owners differ in how long they keep an "
         "underperforming firm); Fichman & Levinthal 1991 (a honeymoon before resources run out)",
         "Chance that an owner closes the firm after a year that failed the yearly review (the rest "
         "carry on, and face the review again next year or run out of capital).")
     exit_hazard: float = _p(
-        0.001178, "1/month", 0.0, 1.0, "uncertainty", "assumption (owner illness, moves)",
+        0.001456, "1/month", 0.0, 1.0, "uncertainty", "assumption (owner illness, moves)",
         "Monthly probability of closing for reasons outside the business.")
 
     # --- employment and registration ----------------------------------------------------------
@@ -482,7 +491,8 @@ def _check(name: str, value, meta) -> None:
             f"({meta['unit']}): {meta['doc']}")
 
 
-CALIBRATED = ("volatility_dispersion", "volatility_spell", "quality_persistence", "review_close", "spillover",
+CALIBRATED = ("volatility_dispersion", "volatility_spell", "quality_persistence", "leader_imitation",
+              "review_close", "spillover",
               "entrant_reach", "reach_build", "quality_drift", "quality_sd", "fixed_cost", "entry_rate",
               "output_at_ref", "demand_per_firm", "growth_share", "sales_per_line", "common_shock_share",
               "export_demand_ratio", "event_rate", "event_sd", "exit_hazard", "entrant_capital_median",
@@ -520,6 +530,7 @@ PLAUSIBLE: dict[str, tuple[float, float, str]] = {
     "quality_drift": (-0.02, 0.0, _CAL),
     "quality_sd": (0.02, 0.2, _CAL),
     "quality_persistence": (0.97, 0.9999, _CAL),
+    "leader_imitation": (0.0, 1.0, _CAL),
     "event_rate": (0.0, 0.2, _CAL),
     "event_sd": (0.0, 1.5, _CAL),
     "entrant_quality_sd": (0.1, 0.5, "assumption"),

@@ -198,13 +198,20 @@ def accumulate(p: Parameters, capital, prof, growth_oriented, utilisation, out=N
 
 
 def quality_walk(p: Parameters, log_quality, draw, out=None):
-    """Log quality's monthly change: an AR(1) with persistence ``quality_persistence`` (rivals copy
-    a leader's products and a laggard catches up by copying, so a quality gap erodes) and drift
+    """Log quality's monthly change: an AR(1) with persistence ``quality_persistence`` below 0 (a
+    laggard catches up by copying better firms) and ``1 - leader_imitation * (1 -
+    quality_persistence)`` above it (rivals copy a leader's products more slowly), and drift
     ``quality_drift`` (products age as rivals improve); ``draw`` is the month's standard-normal
     change, already scaled by the firm's ``spread``. With persistence 1 it is a random walk. With
     ``out`` (which may be ``log_quality`` itself) the result is written there."""
     step = np.multiply(draw, p.quality_sd)
     step += p.quality_drift
+    if p.leader_imitation != 1.0 and p.quality_persistence != 1.0:  # leaders revert more slowly
+        rho = np.where(log_quality > 0.0, 1.0 - p.leader_imitation * (1.0 - p.quality_persistence),
+                       p.quality_persistence)
+        out = np.multiply(log_quality, rho, out=out)
+        out += step
+        return out
     if p.quality_persistence == 1.0:
         return np.add(log_quality, step, out=out)
     out = np.multiply(log_quality, p.quality_persistence, out=out)

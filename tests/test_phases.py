@@ -176,8 +176,20 @@ def test_quality_walks_with_drift_and_scaled_steps_in_place():
     assert q == pytest.approx([-0.01, 1.19, -1.41])
 
 
+def test_leaders_quality_reverts_more_slowly_by_the_imitation_share():
+    p = P.replace(quality_drift=-0.01, quality_sd=0.2, quality_persistence=0.9, leader_imitation=0.25)
+    q = np.array([0.0, 1.0, -1.0, 2.0])
+    phases.quality_walk(p, q, np.array([0.0, 1.0, -2.0, 0.5]), out=q)
+    rho_lead = 1 - 0.25 * 0.1  # 0.975 above 0, 0.9 at and below it
+    assert q == pytest.approx([-0.01, rho_lead - 0.01 + 0.2, -0.9 - 0.01 - 0.4, 2 * rho_lead - 0.01 + 0.1])
+    # imitation share 0: leaders walk (with the drift); laggards still revert
+    q = np.array([1.0, -1.0])
+    phases.quality_walk(p.replace(leader_imitation=0.0), q, np.zeros(2), out=q)
+    assert q == pytest.approx([0.99, -0.91])
+
+
 def test_quality_reverts_toward_zero_with_its_persistence():
-    p = P.replace(quality_drift=-0.01, quality_sd=0.2, quality_persistence=0.9)
+    p = P.replace(quality_drift=-0.01, quality_sd=0.2, quality_persistence=0.9, leader_imitation=1.0)
     q = np.array([0.0, 1.0, -1.0])
     phases.quality_walk(p, q, np.array([0.0, 1.0, -2.0]), out=q)
     assert q == pytest.approx([-0.01, 0.9 - 0.01 + 0.2, -0.9 - 0.01 - 0.4])
