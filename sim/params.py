@@ -140,8 +140,8 @@ class Parameters:
         0.9973, "1 (per month)", 0.0, 1.0, "uncertainty",
         "assumption; imitation erodes a leader's advantage (Klette & Kortum 2004; Aghion & Howitt "
         "1992); without it one firm's quality can wander far enough to take the whole city",
-        "Monthly persistence of log product quality (AR(1) toward 0, the typical entrant's); 1: a "
-        "random walk.")
+        "Monthly persistence of log product quality at or below 0, the typical entrant's (an AR(1) "
+        "toward it: laggards catch up); above 0 see leader_imitation. 1: a random walk.")
     leader_imitation: float = _p(
         0.4074, "1", 0.0, 1.0, "uncertainty",
         "assumption; laggards catch up by learning from better firms (Lucas & Moll 2014; Luttmer "
