@@ -11,13 +11,7 @@ from scipy import stats
 from sim import grants
 from sim import measures as ms
 from sim import validate as val
-
-
-def firms(**cols) -> pd.DataFrame:
-    n = len(next(iter(cols.values())))
-    base = dict(firm_id=np.arange(n), age_months=np.full(n, 60), annual_sales=np.full(n, 1e7),
-                capital=np.full(n, 1e6), workers=np.ones(n), registered=np.zeros(n, bool))
-    return pd.DataFrame({**base, **cols})
+from tests.test_validate import firms  # the same hand-made firm tables
 
 
 # -- growth of survivors ---------------------------------------------------------------------------
