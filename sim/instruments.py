@@ -78,32 +78,19 @@ def credit(p: Parameters, t: FirmTable, rows: np.ndarray, quality: float = 1.0) 
 APPLY = (equipment_grant, training, market_access, credit)
 
 
-def _instalments(p: Parameters, t: FirmTable) -> tuple[np.ndarray, np.ndarray]:
-    """The rows of firms repaying a loan and this month's instalments; advances the loans by one
-    month."""
-    paying = np.flatnonzero(t["loan_months_left"] != 0)  # (a bool mask: ~7x faster than int16's)
-    due = t["loan_payment"][paying]
-    if paying.size:
-        bal, left = t["loan_balance"], t["loan_months_left"]
-        bal[paying] = bal[paying] * (1.0 + p.loan_rate / 12.0) - due
-        left[paying] -= 1
-        done = paying[left[paying] == 0]
-        bal[done] = 0.0
-    return paying, due
-
-
-def repayments(p: Parameters, t: FirmTable) -> np.ndarray:
-    """This month's instalment of every firm (Rp); advances the loans by one month."""
-    pay = np.zeros(t.n)
-    paying, due = _instalments(p, t)
-    pay[paying] = due
-    return pay
-
-
 def pay_instalments(p: Parameters, t: FirmTable, prof: np.ndarray) -> None:
-    """``prof -= repayments(p, t)``, touching only the few borrowers' rows (x - 0.0 == x)."""
-    paying, due = _instalments(p, t)
+    """Charge this month's loan instalments to ``prof`` (Rp per firm) and advance the loans by one
+    month; only the few borrowers' rows are touched."""
+    paying = np.flatnonzero(t["loan_months_left"] != 0)  # (a bool mask: ~7x faster than int16's)
+    if paying.size == 0:
+        return
+    due = t["loan_payment"][paying]
     prof[paying] -= due
+    bal, left = t["loan_balance"], t["loan_months_left"]
+    bal[paying] = bal[paying] * (1.0 + p.loan_rate / 12.0) - due
+    left[paying] -= 1
+    done = paying[left[paying] == 0]
+    bal[done] = 0.0
 
 
 def fade(p: Parameters, t: FirmTable) -> None:

@@ -53,6 +53,13 @@ def test_market_access_raises_access_registers_and_fades():
     assert t["access"][2] == pytest.approx(0.3, abs=1e-4)
 
 
+def _instalments_paid(p, t):
+    """What ``pay_instalments`` (the engine's charge) takes from each firm's profit this month."""
+    prof = np.zeros(t.n)
+    ins.pay_instalments(p, t, prof)
+    return -prof
+
+
 def test_credit_annuity_repays_exactly_and_refuses_second_loan():
     p = P.replace(loan_term=12)
     t = _table()
@@ -60,11 +67,11 @@ def test_credit_annuity_repays_exactly_and_refuses_second_loan():
     assert got.tolist() == [0, 1]
     assert t["capital"][0] == 10e6 + p.loan_size
     assert ins.credit(p, t, np.array([0])).size == 0  # a loan is outstanding
-    paid = ins.repayments(p, t)[0]
+    paid = _instalments_paid(p, t)[0]
     r = p.loan_rate / 12
     assert t["loan_balance"][0] == pytest.approx(p.loan_size * (1 + r) - paid)  # one month's interest
     assert t["loan_months_left"][0] == 11
-    paid += sum(ins.repayments(p, t)[0] for _ in range(11))
+    paid += sum(_instalments_paid(p, t)[0] for _ in range(11))
     assert t["loan_balance"][0] == pytest.approx(0.0, abs=1e-3)
     assert t["loan_months_left"][0] == 0
     r = p.loan_rate / 12
