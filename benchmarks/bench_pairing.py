@@ -25,7 +25,8 @@ from sim import analysis, store  # noqa: E402
 LAST_MONTH = {
     "sales": "MSME sales, last month",
     "small": "small firms at the end",
-    "cum_graduations": "graduations micro->small, cumulative",
+    "cum_graduations": "graduations micro->small, cumulative",  # every crossing (class moves)
+    "cum_graduated": "firms graduated out of micro, cumulative",  # each firm once
 }
 
 
@@ -45,6 +46,7 @@ def main() -> None:
     tables = store.load(args.store)
     m = tables["monthly"].copy()
     m["cum_graduations"] = m.groupby("run_id")["grad_micro_small"].cumsum()
+    m["cum_graduated"] = m.groupby("run_id")["graduated_small"].cumsum()
     last = m[m["month"] == m["month"].max()].set_index(["scenario", "replicate"])
     per_run = analysis.headlines(tables["monthly"]).set_index(["scenario", "replicate"])
     scenarios = [s for s in last.index.get_level_values(0).unique() if s != args.baseline]

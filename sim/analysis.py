@@ -14,13 +14,13 @@ from scipy import stats
 
 HEADLINES = {
     # name: (label, unit scale, format)
-    "graduations": ("graduations out of micro and small", 1, "{:,.0f}"),
+    "graduations": ("graduations out of micro and small (each firm once per class)", 1, "{:,.0f}"),
     "small_medium_end": ("small + medium firms at the end", 1, "{:,.0f}"),
     "firms_end": ("firms at the end", 1, "{:,.0f}"),
     "sales_last_year": ("MSME sales in the last year, Rp bn", 1e-9, "{:,.1f}"),
     "export_share": ("export share in the last year, %", 100, "{:.2f}"),
     "served": ("firms served by the office", 1, "{:,.0f}"),
-    "grad_assisted": ("graduations of served firms", 1, "{:,.0f}"),
+    "grad_assisted": ("graduations of served firms (each firm once per class)", 1, "{:,.0f}"),
     "registered_end": ("registered at the end, %", 100, "{:.1f}"),
 }
 
@@ -34,13 +34,13 @@ def headlines(monthly: pd.DataFrame) -> pd.DataFrame:
     last = m.loc[g["month"].idxmax()].set_index("run_id")
     last_year = m[m["month"] > m.groupby("run_id")["month"].transform("max") - 12].groupby("run_id")
     out = pd.DataFrame({
-        "graduations": g["grad_micro_small"].sum() + g["grad_small_medium"].sum(),
+        "graduations": g["graduated_small"].sum() + g["graduated_medium"].sum(),
         "small_medium_end": last["small"] + last["medium"],
         "firms_end": last["firms"],
         "sales_last_year": last_year["sales"].sum(),
         "export_share": last_year["export_share"].mean(),
         "served": g["served"].sum(),
-        "grad_assisted": g["grad_assisted"].sum(),
+        "grad_assisted": g["graduated_served"].sum(),
         "registered_end": last["registered_share"],
     })
     keys = monthly.drop_duplicates("run_id").set_index("run_id")[["scenario", "point", "replicate"]]

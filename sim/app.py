@@ -162,7 +162,7 @@ def _line(title: str, month, lines, *, log: bool = False, stack: bool = False) -
 def chart_options(model) -> list[dict]:
     """The six live charts (dashed: the comparison run on the same seed). Firms by class shows the
     small and medium classes (micro firms, about 99 %, are counted in the status line)."""
-    names = ["micro", "small", "medium", "grad_assisted", "grad_never_assisted", "office_capacity",
+    names = ["micro", "small", "medium", "graduated_served", "graduated_never_served", "office_capacity",
              "queue_length", "aware_share", "registered_share", *[f"spend_{i}" for i in INSTRUMENTS]]
     runs = [(model, False, "")] + ([(model.twin, True, f" ({model.compare_name})")] if model.twin else [])
     with _locked(model):
@@ -172,8 +172,8 @@ def chart_options(model) -> list[dict]:
     colours = {"micro": "#7f7f7f", "small": "#1f77b4", "medium": "#d62728"}
     for dashed, tag, _, s in data:
         classes += [(cls + tag, s[cls], dashed, colours[cls]) for cls in CLASS_NAMES[1:3]]
-        grads += [("served" + tag, np.cumsum(s["grad_assisted"]).tolist(), dashed, "#2ca02c"),
-                  ("never served" + tag, np.cumsum(s["grad_never_assisted"]).tolist(), dashed, "#9467bd")]
+        grads += [("served" + tag, np.cumsum(s["graduated_served"]).tolist(), dashed, "#2ca02c"),
+                  ("never served" + tag, np.cumsum(s["graduated_never_served"]).tolist(), dashed, "#9467bd")]
         capacity.append(("capacity" + tag, [round(100 * v, 2) for v in s["office_capacity"]], dashed, "#ff7f0e"))
         queue.append(("queue" + tag, s["queue_length"], dashed, "#8c564b"))
         reach += [("aware" + tag, [round(100 * v, 2) for v in s["aware_share"]], dashed, "#17becf"),

@@ -82,6 +82,8 @@ def _summary(result) -> str:
         f"  entries / exits              {int(after['entries'].sum()):,} / {int(after['exits'].sum()):,}",
         f"  graduations micro->small     {int(after['grad_micro_small'].sum()):,}"
         f"   small->medium {int(after['grad_small_medium'].sum()):,}",
+        f"  firms up from micro (once)   {int(after['graduated_small'].sum()):,}"
+        f"   from small {int(after['graduated_medium'].sum()):,}",
         f"  downgrades small->micro      {int(after['down_small_micro'].sum()):,}"
         f"   medium->small {int(after['down_medium_small'].sum()):,}",
         f"  MSME sales (last 12 months)  Rp {sales_year / 1e12:,.2f} trillion/yr",
@@ -96,8 +98,8 @@ def _summary(result) -> str:
         "",
         f"  office: served                {int(after['served'].sum()):,} firms, "
         f"Rp {after['spend_total'].sum() / 1e9:,.1f} bn",
-        f"  graduations of served firms   {int(after['grad_assisted'].sum()):,}"
-        f"   of others {int(after['grad_never_assisted'].sum()):,}",
+        f"  graduations of served firms   {int(after['graduated_served'].sum()):,}"
+        f"   of others {int(after['graduated_never_served'].sum()):,}   (each firm once per class)",
         f"  aware / registered (end)      {100 * last['aware_share']:.0f} % / "
         f"{100 * last['registered_share']:.0f} %",
         f"  queue (mean) / wait (mean)    {after['queue_length'].mean():,.0f} firms / "

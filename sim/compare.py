@@ -50,7 +50,7 @@ OVER_TIME = {
     "firms": ("firms", 1, False),
     "small": ("small firms", 1, False),
     "medium": ("medium firms", 1, False),
-    "grad_micro_small": ("graduations micro->small so far", 1, True),
+    "graduated_small": ("firms graduated out of micro so far", 1, True),
     "served": ("firms served so far", 1, True),
     "registered_share": ("registered, % of firms", 100, False),
     "office_capacity": ("office capacity, % of normal", 100, False),

@@ -180,7 +180,7 @@ class PairTracker:
         for model in (self.s, self.b):
             m = model.outcomes.iloc[1:]
             rows.append(dict(spend=m["spend_total"].sum(), job_years=m["workers"].sum() / 12.0,
-                             graduations=(m["grad_micro_small"] + m["grad_small_medium"]).sum(),
+                             graduations=(m["graduated_small"] + m["graduated_medium"]).sum(),
                              sales_total=m["sales"].sum()))
         return pd.DataFrame([dict(part="cost", horizon=self.s.month, instrument="all", measure=k, n=0,
                                   in_scenario=float(rows[0][k]), in_baseline=float(rows[1][k]))

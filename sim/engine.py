@@ -28,12 +28,33 @@ from collections.abc import Callable
 import numpy as np
 
 from . import instruments, phases
-from .classes import classify
+from .classes import MEDIUM, MICRO, SMALL, classify
 from .keyed import Keys, Purpose
 from .office import Office
 from .outcomes import MonthRecorder
 from .params import Parameters
 from .state import HISTORY, FirmTable
+
+
+def graduations(t: FirmTable, changed: np.ndarray, after: np.ndarray, survivors: int) -> np.ndarray:
+    """This month's graduations, each firm counted once per class it leaves behind.
+
+    ``firsts[s, c]``: firms (s = 1 if ever served by the office) that rose above class c (0 micro,
+    1 small) for the first time since entry (or month 0). A firm that falls back and crosses again
+    is not counted again, so a firm hovering at a threshold is one graduation, not several (the
+    monthly ``grad_*`` class moves count every crossing). Updates ``peak_class``; entrants (rows
+    from ``survivors`` on) start with their class at entry. ``changed``: survivors' rows whose class
+    changed this month (only they can pass their peak), ``after``: survivors' classes now."""
+    peak = t["peak_class"]
+    up = changed[after[changed] > peak[changed]]
+    old, new = peak[up], after[up]
+    served = (t["times_served"][up] > 0).astype(np.intp)
+    firsts = np.zeros((2, 2), np.int64)
+    np.add.at(firsts, (served[old == MICRO], 0), 1)
+    np.add.at(firsts, (served[(old <= SMALL) & (new >= MEDIUM)], 1), 1)
+    peak[up] = new
+    peak[survivors:] = t["size_class"][survivors:]
+    return firsts
 
 
 class City:
@@ -54,8 +75,9 @@ class City:
         age = self.age()
         self.annual_sales = phases.annualised_sales(t["sales_12m"], age)
         t["size_class"][:] = classify(params.size_law, t["capital"], self.annual_sales, age)
+        t["peak_class"][:] = t["size_class"]  # (what a firm held before month 0 is not known)
         if self.recorder:
-            self.recorder.record(entries=0, moves=None)
+            self.recorder.record(entries=0, moves=None, firsts=None)
 
     # -- derived quantities -----------------------------------------------------------------
     def age(self) -> np.ndarray:
@@ -143,9 +165,10 @@ class City:
         code += after[changed]
         code += 16 * (t["times_served"][changed] > 0)
         moves = np.bincount(code, minlength=32).reshape(2, 4, 4)
+        firsts = graduations(t, changed, after, survivors)
         # 10. record
         if self.recorder:
-            self.recorder.record(entries=k, moves=moves)
+            self.recorder.record(entries=k, moves=moves, firsts=firsts)
 
     def run(self, months: int) -> None:
         for _ in range(months):

@@ -39,6 +39,7 @@ class MonthView:
     entries: int
     exits: int
     moves: np.ndarray | None  # moves[s, a, b]: survivors (s=1: ever served) from class a to b != a
+    firsts: np.ndarray | None  # firsts[s, c]: firms (s=1: ever served) above class c for the first time
     annual_sales: np.ndarray
     class_counts: np.ndarray
     large: np.ndarray  # rows of large firms (not MSMEs; usually none or a handful)
@@ -125,6 +126,20 @@ def _d1(v): return _moves(v, SMALL, MICRO)
 
 @outcome("down_medium_small", "firms/month")
 def _d2(v): return _moves(v, MEDIUM, SMALL)
+
+
+def _firsts(v: MonthView, served: int | None, c: int | None) -> int:
+    if v.firsts is None:
+        return 0
+    return int(v.firsts[slice(None) if served is None else served, slice(None) if c is None else c].sum())
+
+
+@outcome("graduated_small", "firms/month")
+def _f1(v): return _firsts(v, None, MICRO)
+
+
+@outcome("graduated_medium", "firms/month")
+def _f2(v): return _firsts(v, None, SMALL)
 
 
 @outcome("sales", "Rp/month")
@@ -264,6 +279,14 @@ def _grad_never(v):
     return 0 if v.moves is None else int(v.moves[0, MICRO, SMALL] + v.moves[0, SMALL, MEDIUM])
 
 
+@outcome("graduated_served", "firms/month")
+def _f_served(v): return _firsts(v, 1, None)
+
+
+@outcome("graduated_never_served", "firms/month")
+def _f_never(v): return _firsts(v, 0, None)
+
+
 class MonthRecorder:
     """Keeps one row of outcomes per month and the survivors of every monthly entry cohort."""
 
@@ -283,7 +306,7 @@ class MonthRecorder:
         if e.size:
             self._alive -= np.bincount(e, minlength=len(self._alive))
 
-    def record(self, *, entries: int, moves) -> None:
+    def record(self, *, entries: int, moves, firsts=None) -> None:
         city = self.city
         t = city.firms
         if city.month >= 1:
@@ -293,7 +316,7 @@ class MonthRecorder:
         annual = city.annual_sales
         size = t["size_class"]
         counts = np.array([np.count_nonzero(size == c) for c in range(len(CLASS_NAMES))])  # > bincount
-        view = MonthView(city, entries, self._exits if city.month else 0, moves, annual,
+        view = MonthView(city, entries, self._exits if city.month else 0, moves, firsts, annual,
                          counts, np.flatnonzero(size == LARGE) if counts[LARGE] else np.zeros(0, np.intp))
         row = {"month": city.month}
         row.update({name: fn(view) for name, (_, fn) in OUTCOMES.items()})
@@ -302,10 +325,11 @@ class MonthRecorder:
 
     # -- tables ---------------------------------------------------------------------------------
     def monthly_table(self) -> pd.DataFrame:
-        """One row per month. ``cost_per_graduation``: office spending so far over graduations
-        (micro->small, small->medium) of served firms so far (NaN before the first)."""
+        """One row per month. ``cost_per_graduation``: office spending so far over graduations of
+        served firms so far (``graduated_served``: each firm counted once per class it leaves
+        behind; NaN before the first)."""
         df = pd.DataFrame(self.rows)
-        grads = df["grad_assisted"].cumsum()
+        grads = df["graduated_served"].cumsum()
         df["cost_per_graduation"] = (df["spend_total"].cumsum() / grads).where(grads > 0)
         return df
 

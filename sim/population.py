@@ -77,7 +77,8 @@ def burn_in(p: Parameters) -> dict[str, np.ndarray]:
     keys = Keys(p.burn_in_seed)
     city = City(pb, keys, entrants_table(pb, keys, n), record=False)
     city.run(p.burn_in_months)
-    cols = {name: city.firms[name].copy() for name in COLUMNS if name != "firm_id"}
+    # (each run's City counts graduations from its own month 0: the burn-in's peak classes are not kept)
+    cols = {name: city.firms[name].copy() for name in COLUMNS if name not in ("firm_id", "peak_class")}
     for month_col in ("entry_month", "apply_month", "served_month", "volatility_until"):
         cols[month_col] -= city.month  # month 0 of the run = the burn-in's last month
     return cols

@@ -61,7 +61,7 @@ PATHS = (
     (("sales",), "MSME sales, Rp bn/month", 1e-9, False),
     (("served",), "firms served so far", 1, True),
     (("registered_share",), "registered, % of firms", 100, False),
-    (("grad_micro_small", "grad_small_medium"), "graduations so far", 1, True),
+    (("graduated_small", "graduated_medium"), "graduations so far (each firm once per class)", 1, True),
 )
 
 
@@ -136,7 +136,7 @@ def fig_forest(table: pd.DataFrame, colours) -> Figure:
     outcomes = list(dict.fromkeys(table["outcome"]))
     scenarios = list(dict.fromkeys(table["scenario"]))
     fig, ax = plt.subplots(figsize=(9, 0.2 * len(outcomes) * len(scenarios) + 0.15 * len(outcomes) + 1.0))
-    y, ticks, labels = 0, [], []
+    y, ticks, labels, labelled = 0, [], [], set()
     for name in outcomes:
         for s in scenarios:
             r = table[(table["outcome"] == name) & (table["scenario"] == s)].iloc[0]
@@ -144,7 +144,8 @@ def fig_forest(table: pd.DataFrame, colours) -> Figure:
             mid, lo, hi = (100 * r[k] / base for k in ("mean", "t_low", "t_high"))
             if np.isfinite(mid):
                 ax.errorbar(mid, -y, xerr=[[max(mid - lo, 0)], [max(hi - mid, 0)]], fmt="o", ms=4,
-                            color=colours[s], capsize=2, label=s if name == outcomes[0] else None)
+                            color=colours[s], capsize=2, label=None if s in labelled else s)
+                labelled.add(s)  # (the legend names each scenario at its first drawn point)
             y += 1
         ticks.append(-(y - (len(scenarios) + 1) / 2))
         labels.append(HEADLINES[name][0])
@@ -154,7 +155,8 @@ def fig_forest(table: pd.DataFrame, colours) -> Figure:
     ax.set_xlabel(f"difference from {table['baseline_scenario'].iloc[0]}, % of the baseline's mean "
                   "(95 % interval)")
     ax.set_xscale("symlog", linthresh=1.0)
-    ax.legend(fontsize=8, loc="best")
+    if labelled:
+        ax.legend(fontsize=8, loc="best")
     fig.tight_layout()
     return Figure("forest", "Paired effects",
                   "Each scenario's mean paired difference from the baseline, as a percentage of the "

@@ -32,6 +32,7 @@ COLUMNS: dict[str, tuple[type, tuple[int, ...]]] = {
     "sales_12m": (np.float64, ()),  # sum of the last 12 months' sales, Rp
     "sales_history": (np.float64, (HISTORY,)),  # ring buffer of monthly sales
     "size_class": (np.int8, ()),
+    "peak_class": (np.int8, ()),  # highest class held since entry (or since month 0): graduations
     "utilisation": (np.float32, ()),  # last month's sales / capacity
     "aware": (np.bool_, ()),  # knows the office
     "registered": (np.bool_, ()),  # in the office's registry

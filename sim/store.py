@@ -38,7 +38,7 @@ RUN_COLUMNS = ("run_id", "scenario", "point", "replicate", "seed", "factors", "p
                "git_commit", "study_fingerprint")
 
 
-SCHEMA = "5"
+SCHEMA = "6"
 """Bump when the tables change; a store of another schema is refused, not silently mixed."""
 
 

@@ -71,7 +71,7 @@ def test_graduation_charts_are_cumulative():
     from sim.params import INSTRUMENTS
     keys = ["micro", "small", "medium", "office_capacity", "queue_length", "aware_share", "registered_share",
             *[f"spend_{i}" for i in INSTRUMENTS]]
-    rows = [dict(month=k, grad_assisted=g, grad_never_assisted=1, **{x: 1 for x in keys})
+    rows = [dict(month=k, graduated_served=g, graduated_never_served=1, **{x: 1 for x in keys})
             for k, g in enumerate([0, 2, 1, 3])]
     fake = SimpleNamespace(city=SimpleNamespace(recorder=SimpleNamespace(rows=rows)), twin=None)
     served, never = chart_options(fake)[1]["series"]

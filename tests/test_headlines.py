@@ -10,7 +10,7 @@ import pytest
 
 from sim import analysis
 from sim.classes import LARGE, MEDIUM, MICRO, SMALL
-from sim.engine import City
+from sim.engine import City, graduations
 from sim.model import MSMEModel
 from sim.outcomes import OUTCOMES, MonthRecorder, MonthView
 from sim.params import Parameters
@@ -22,7 +22,7 @@ from .helpers import QUIET
 # -- class moves -----------------------------------------------------------------------------------
 def _view(moves):
     """A MonthView with only ``moves`` set (the move outcomes read nothing else)."""
-    return MonthView(city=None, entries=0, exits=0, moves=moves, annual_sales=np.zeros(0),
+    return MonthView(city=None, entries=0, exits=0, moves=moves, firsts=None, annual_sales=np.zeros(0),
                      class_counts=np.zeros(4, int), large=np.zeros(0, np.intp))
 
 
@@ -79,8 +79,46 @@ def test_the_step_counts_graduations_and_downgrades_of_served_and_other_firms():
     row = city.recorder.rows[-1]
     assert row["grad_micro_small"] == 2 and row["grad_assisted"] == 1 and row["grad_never_assisted"] == 1
     assert row["down_small_micro"] == 2 and row["grad_small_medium"] == 0
+    # the two "graduates" were small when the run began (City.__init__ classified them by their
+    # sales): they are not graduating for the first time
+    assert row["graduated_small"] == 0 and row["graduated_served"] == 0
     assert row["micro"] == 3 and row["small"] == 3
     assert row["assisted_firms"] == 4
+
+
+def test_a_firm_that_crosses_a_threshold_again_graduates_once():
+    """``grad_*`` count every class move; ``graduated_*`` count a firm the first time it rises above
+    a class (since month 0). A served firm starts micro, is lifted to small, falls back and is
+    lifted again: two moves micro->small, one graduation."""
+    big, tiny = 3e9, 50e6
+    city = _hand_city(size_class=None, served=[1, 0], history=_even([tiny, tiny]))
+    t = city.firms
+    rows = []
+    for annual in (big, tiny, big):  # the firm's 12-month sales before each month's step
+        t["sales_history"][0] = annual / HISTORY
+        t["sales_12m"][0] = annual
+        city.step()
+        rows.append(city.recorder.rows[-1])
+    assert [r["grad_micro_small"] for r in rows] == [1, 0, 1]
+    assert [r["down_small_micro"] for r in rows] == [0, 1, 0]
+    assert [r["graduated_small"] for r in rows] == [1, 0, 0]
+    assert [r["graduated_served"] for r in rows] == [1, 0, 0]
+    assert sum(r["graduated_never_served"] + r["graduated_medium"] for r in rows) == 0
+    assert t["peak_class"].tolist() == [SMALL, MICRO]
+
+
+def test_graduations_count_each_firm_once_per_class_left_behind():
+    t = FirmTable(16)
+    #        A: micro->small, served; B: back to small (was small before); C: micro->medium;
+    #        D: small->medium; E: back to medium; F: an entrant (row 5, not a survivor)
+    peak = np.array([MICRO, SMALL, MICRO, SMALL, MEDIUM, MICRO], np.int8)
+    t.append(dict(peak_class=peak, times_served=np.array([1, 0, 0, 0, 2, 0], np.int16),
+                  size_class=np.array([SMALL, SMALL, MEDIUM, MEDIUM, MEDIUM, SMALL], np.int8)), 6)
+    after = t["size_class"][:5]
+    firsts = graduations(t, np.arange(5), after, survivors=5)
+    assert firsts.tolist() == [[1, 2],  # never served: C out of micro; C and D out of small
+                               [1, 0]]  # served: A out of micro
+    assert t["peak_class"].tolist() == [SMALL, SMALL, MEDIUM, MEDIUM, MEDIUM, SMALL]
 
 
 def test_each_month_reports_that_month():
@@ -107,15 +145,15 @@ def _monthly(run_id, months, scenario="baseline", replicate=0, **cols):
     return df
 
 
-BASE_COLS = ("grad_micro_small", "grad_small_medium", "small", "medium", "firms", "sales",
-             "export_share", "served", "grad_assisted", "registered_share")
+BASE_COLS = ("graduated_small", "graduated_medium", "small", "medium", "firms", "sales",
+             "export_share", "served", "graduated_served", "registered_share")
 
 
 def _run_table(run_id, months=24, scenario="baseline", replicate=0, shift=0.0):
     m = np.arange(months + 1, dtype=float)
-    cols = dict(grad_micro_small=m + shift, grad_small_medium=2 * m, small=100 + m, medium=10 + 2 * m,
+    cols = dict(graduated_small=m + shift, graduated_medium=2 * m, small=100 + m, medium=10 + 2 * m,
                 firms=1000 - m, sales=1e9 * (1 + m), export_share=m / 100, served=3 * m,
-                grad_assisted=m % 2, registered_share=m / 1000)
+                graduated_served=m % 2, registered_share=m / 1000)
     return _monthly(run_id, months, scenario, replicate, **cols)
 
 
@@ -158,11 +196,11 @@ def test_paired_differences_pair_by_replicate_not_by_row_order():
 
 def test_cost_per_graduation_is_spending_so_far_over_graduations_of_served_firms_so_far():
     rec = MonthRecorder.__new__(MonthRecorder)
-    rec.rows = [dict(month=0, spend_total=0.0, grad_assisted=0),
-                dict(month=1, spend_total=10.0, grad_assisted=0),
-                dict(month=2, spend_total=20.0, grad_assisted=2),
-                dict(month=3, spend_total=30.0, grad_assisted=0),
-                dict(month=4, spend_total=40.0, grad_assisted=3)]
+    rec.rows = [dict(month=0, spend_total=0.0, graduated_served=0),
+                dict(month=1, spend_total=10.0, graduated_served=0),
+                dict(month=2, spend_total=20.0, graduated_served=2),
+                dict(month=3, spend_total=30.0, graduated_served=0),
+                dict(month=4, spend_total=40.0, graduated_served=3)]
     cost = rec.monthly_table()["cost_per_graduation"].tolist()
     assert np.isnan(cost[0]) and np.isnan(cost[1])
     assert cost[2:] == [15.0, 30.0, 20.0]

@@ -24,6 +24,8 @@ def test_accounting_invariants(seed, margin, shock_sd, entry_rate, growth_share,
     p = m.params
     for _ in range(18):
         before = m.city.firms.n
+        peak_before = np.full(m.city.firms.next_id, -1, np.int64)
+        peak_before[m.city.firms["firm_id"]] = m.city.firms["peak_class"]
         m.step()
         t, row = m.city.firms, m.city.recorder.rows[-1]
         incumbents = t["entry_month"] < m.month  # this month's entrants have not been tested yet
@@ -42,6 +44,17 @@ def test_accounting_invariants(seed, margin, shock_sd, entry_rate, growth_share,
         # the firm stock follows its flows
         assert t.n == before + row["entries"] - row["exits"]
         assert row["grad_assisted"] + row["grad_never_assisted"] == row["grad_micro_small"] + row["grad_small_medium"]
+        assert (row["graduated_served"] + row["graduated_never_served"]
+                == row["graduated_small"] + row["graduated_medium"])
+        # graduations are the firms whose highest class so far rose past micro (past small) this
+        # month; that record never falls and is at least the firm's class now
+        peak = np.full(t.next_id, -1, np.int64)
+        peak[t["firm_id"]] = t["peak_class"]
+        both = (peak_before >= 0) & (peak[: len(peak_before)] >= 0)
+        was, now = peak_before[both], peak[: len(peak_before)][both]
+        assert (now >= was).all() and (t["peak_class"] >= t["size_class"]).all()
+        assert row["graduated_small"] == np.count_nonzero((was == 0) & (now >= 1))
+        assert row["graduated_medium"] == np.count_nonzero((was <= 1) & (now >= 2))
         assert row["workers"] >= np.count_nonzero(t["size_class"] < 3)  # at least one per MSME
         # a loan is outstanding exactly while instalments remain
         assert ((t["loan_months_left"] > 0) == (t["loan_balance"] > 1e-6)).all()

@@ -147,7 +147,8 @@ def test_office_outcomes_are_reported():
     out = m.outcomes
     for col in ("aware_share", "registered_share", "queue_length", "mean_wait", "served",
                 "spend_equipment", "spend_training", "spend_market_access", "spend_credit",
-                "office_capacity", "grad_assisted", "grad_never_assisted", "cost_per_graduation"):
+                "office_capacity", "grad_assisted", "grad_never_assisted", "graduated_served",
+                "graduated_never_served", "cost_per_graduation"):
         assert col in out
     assert (out["office_capacity"] == m.params.office_capacity).all()
     assert out["served"].iloc[1:].sum() > 0

@@ -37,12 +37,12 @@ def test_report_text():
     text = analysis.report(_tables())
     lines = text.splitlines()
     assert lines[0] == "  mean [95 % interval] across seeds"
-    assert lines[1] == "    graduations out of micro and small"
+    assert lines[1] == "    graduations out of micro and small (each firm once per class)"
     # baseline: 3 * sum(1..24) + 24 * shift, shift = 0, 1, 2 -> 900, 924, 948
     assert lines[2].split() == ["baseline", "924", "[864,", "984]", "n=3"]
     assert lines[3].split() == ["merger", "972", "[912,", "1,032]", "n=3"]
     i = lines.index("  difference from baseline, same seeds (paired)")
-    assert lines[i + 1] == "    graduations out of micro and small"
+    assert lines[i + 1] == "    graduations out of micro and small (each firm once per class)"
     assert lines[i + 2].split() == ["merger", "48", "[48,", "48]", "n=3"]  # +2 a month, 24 months
     j = lines.index("    firms served by the office", i)
     assert lines[j + 1].split() == ["merger", "0", "[0,", "0]", "n=3"]
@@ -64,7 +64,7 @@ def test_report_lists_design_points_and_labels_rows_by_point():
     text = analysis.report(_tables(points=({"alpha": 0.75}, {"alpha": 0.8125, "targeting": "random"})))
     lines = text.splitlines()
     assert lines[:4] == ["  design points", "    #0: alpha=0.75", "    #1: alpha=0.8125, targeting=random", ""]
-    i = lines.index("    graduations out of micro and small")
+    i = lines.index("    graduations out of micro and small (each firm once per class)")
     assert [ln.split()[:2] for ln in lines[i + 1:i + 5]] == [
         ["baseline", "#0"], ["baseline", "#1"], ["merger", "#0"], ["merger", "#1"]]
 

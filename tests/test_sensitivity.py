@@ -158,10 +158,10 @@ def test_point_means_refuse_an_unfinished_design():
     runs = pd.DataFrame({"run_id": [0], "scenario": ["s"], "point": [0], "replicate": [0],
                          "status": ["done"], "factors": [json.dumps({"a": 0.5})]})
     monthly = pd.DataFrame({"run_id": [0, 0], "scenario": ["s", "s"], "point": [0, 0],
-                            "replicate": [0, 0], "month": [0, 1], "grad_micro_small": [0, 1],
-                            "grad_small_medium": [0, 0], "small": [1, 1], "medium": [0, 0],
+                            "replicate": [0, 0], "month": [0, 1], "graduated_small": [0, 1],
+                            "graduated_medium": [0, 0], "small": [1, 1], "medium": [0, 0],
                             "firms": [5, 5], "sales": [1.0, 1.0], "export_share": [0.1, 0.1],
-                            "served": [0, 0], "grad_assisted": [0, 0], "registered_share": [0.4, 0.4]})
+                            "served": [0, 0], "graduated_served": [0, 0], "registered_share": [0.4, 0.4]})
     with pytest.raises(Exception, match="finished runs at 1 of the design's 6 points"):
         sensitivity.point_means({"runs": runs, "monthly": monthly}, record, "s", ["firms_end"])
 
