@@ -185,8 +185,14 @@ def effects_report(effects: pd.DataFrame, several_points: bool = False) -> list[
 
 
 def _fmt(name: str, v: float) -> str:
+    """A headline value in its format; whole-number formats get one decimal below 10 (a paired
+    difference of -0.3 graduations is not "-0")."""
     _, scale, fmt = HEADLINES[name]
-    return "   n/a" if not np.isfinite(v) else fmt.format(v * scale)
+    if not np.isfinite(v):
+        return "   n/a"
+    if fmt == "{:,.0f}" and 0 < abs(v * scale) < 10:
+        fmt = "{:.1f}"
+    return fmt.format(v * scale)
 
 
 def report(tables: dict[str, pd.DataFrame], outcomes=("graduations", "grad_assisted", "small_medium_end",
