@@ -210,6 +210,12 @@ def _load(path: Path) -> dict[str, pd.DataFrame]:
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        schema = con.execute("SELECT value FROM meta WHERE key='schema'").fetchone() if "meta" in tables else None
+        if schema is None or schema[0] != SCHEMA:  # its tables lack what this version reads
+            raise StoreError(f"{path} was written by another version of msme-sim (store schema "
+                             f"{schema[0] if schema else '1'}, this version reads {SCHEMA}); run the "
+                             "study again with this version into a new folder (msme-sim sweep STUDY "
+                             "--out FOLDER), or read it with the version that wrote it")
         out = {"runs": pd.read_sql("SELECT * FROM runs ORDER BY run_id", con)}
         if "monthly" in tables:
             out["monthly"] = _real(con, "monthly", pd.read_sql(

@@ -326,6 +326,12 @@ def test_a_store_of_another_schema_is_refused(tmp_path):
         con.execute("UPDATE meta SET value='1' WHERE key='schema'")
     with pytest.raises(StoreError, match="another version of msme-sim"):
         Store(tmp_path / "s", study.fingerprint(), str(study.path))
+    # reading it (report, compare, export, sensitivity) is refused the same way: its tables lack
+    # columns this version reads
+    with pytest.raises(StoreError, match=r"store schema 1, this version reads"):
+        store.load(tmp_path / "s")
+    from sim.cli import main
+    assert main(["export", str(tmp_path / "s")]) == 2
 
 
 @pytest.mark.parametrize("workers,kind,in_flight", [(0, SerialExecutor, 1),
