@@ -164,12 +164,30 @@ TARGETS: tuple[Target, ...] = (
        0.25, 1.0, "%/yr", "reference",
        "of registered micro firms (Law 20/2008) at a yearly snapshot, the share small or larger a year later; "
        "not like-for-like: Medan counts licence upgrades (NIB, halal, BPOM, IP)"),
+    *(_t(key, f"Month 0 is the long-run state: {what} drift less than seed noise",
+         "model design (docs/ODD.md, Initialisation)", "within ±1 SD", -1.0, 1.0, "SD", "validation",
+         f"{how}: (mean over seeds at the end - at the start) / SD over seeds at the end (per seed: its "
+         "change over that SD, whose mean and t interval are shown)", 24)
+      for key, what, how in (
+          ("drift_small_medium", "small + medium firms", "small + medium firms under PP 7/2021 (the default "
+           "law, as studies count them), first and last yearly snapshot"),
+          ("drift_small_medium_law20", "small + medium firms (Law 20/2008)", "small + medium firms under Law "
+           "20/2008, first and last yearly snapshot"),
+          ("drift_firms", "firms", "firms alive at month 0 and at the end"),
+          ("drift_sales", "MSME sales", "MSME sales in the first and in the last 12 months"))),
     _t("served_30m", "Firms served by the office in 30 months, per 90,000 firms",
        "Antara Sumut 2022: ≈ 1,825-1,875 'binaan'", "≈ 1,850", *_factor(1850, 1.35), "firms", "reference",
        "sum of firms served over the last 30 months, scaled to 90,000 firms; not like-for-like: 'binaan' is "
        "the office's client list", 30),
 )
 TARGET_KEYS = tuple(t.key for t in TARGETS)
+DRIFT = {  # row: (the per-seed figure at month 0, at the end); see ``summarise``
+    "drift_small_medium": ("small_medium_start", "small_medium_end"),
+    "drift_small_medium_law20": ("small_medium_law20_start", "small_medium_law20_end"),
+    "drift_firms": ("firms_start", "firms_end"),
+    "drift_sales": ("sales_first_year", "sales_last_year"),
+}
+AUX_KEYS = tuple(k for pair in DRIFT.values() for k in pair)
 
 # figure data kept per seed (small arrays; the snapshots themselves are dropped after measuring)
 Z_EDGES = np.linspace(-8.0, 8.0, 81)
@@ -208,6 +226,11 @@ def measure_snapshots(snapshots: dict[int, pd.DataFrame]) -> tuple[dict[str, flo
     firms = ms.size_histogram(pooled["annual_sales"].to_numpy(), ids=pooled["firm_id"].to_numpy())
     v["missing_middle"] = float(ms.rises_above_mode(hist.to_numpy(), firms=firms.to_numpy()))
     v["workers_old_over_young"] = ms.workers_old_over_young(pooled)
+    first, last = snapshots[min(snapshots)], snapshots[max(snapshots)]
+    for when, snap in (("start", first), ("end", last)):
+        for law, tag in (("pp7_2021", ""), (LAW, "_law20")):
+            shares = ms.class_shares(snap, law)
+            v[f"small_medium{tag}_{when}"] = (shares["small"] + shares["medium"]) * len(snap)
 
     growth = ms.yearly_growth(snapshots)
     young = ms.mean_growth(growth, *ms.YOUNG)
@@ -251,8 +274,11 @@ def measure_run(result) -> SeedResult:
     values["firms_ratio"] = float(m["firms"].mean()) / result.params.n_firms
     values["served_30m"] = (float(m["served"].iloc[-30:].sum()) * 90_000 / result.params.n_firms
                             if len(m) >= 30 else float("nan"))
+    values["firms_start"], values["firms_end"] = float(result.monthly["firms"].iloc[0]), float(m["firms"].iloc[-1])
+    values["sales_first_year"] = float(m["sales"].iloc[:12].sum())
+    values["sales_last_year"] = float(m["sales"].iloc[-12:].sum())
     curves["survival"] = s
-    return SeedResult(result.seed, {k: float(values.get(k, np.nan)) for k in TARGET_KEYS}, curves)
+    return SeedResult(result.seed, {k: float(values.get(k, np.nan)) for k in TARGET_KEYS + AUX_KEYS}, curves)
 
 
 def run_seeds(seeds, *, n_firms: int, years: int,
@@ -281,7 +307,15 @@ def per_seed_table(results: list[SeedResult]) -> pd.DataFrame:
 
 
 def summarise(per_seed: pd.DataFrame, months: int) -> pd.DataFrame:
-    """One row per target: the mean over seeds with its 95 % t interval, and the verdict."""
+    """One row per target: the mean over seeds with its 95 % t interval, and the verdict.
+
+    A drift row (``DRIFT``) needs every seed: each seed's change from start to end is divided by the
+    SD over seeds of the figure at the end (the seed noise a study's comparison sees)."""
+    per_seed = per_seed.copy()
+    for key, (start, end) in DRIFT.items():
+        if start in per_seed and end in per_seed:
+            sd = per_seed[end].std(ddof=1) if len(per_seed) > 1 else np.nan
+            per_seed[key] = (per_seed[end] - per_seed[start]) / sd if sd > 0 else np.nan
     rows = []
     for t in TARGETS:
         mean, lo, hi = ms.t_interval(per_seed[t.key]) if t.key in per_seed else (np.nan,) * 3

@@ -234,6 +234,21 @@ def test_interval_is_over_seeds():
     assert (row["model"], row["ci_low"], row["ci_high"]) == pytest.approx((99.0, 99 - half, 99 + half))
 
 
+def test_drift_is_the_change_over_the_run_in_sds_over_seeds_of_the_end():
+    per_seed = _per_seed()
+    per_seed["firms_start"] = [100.0, 100.0, 100.0]
+    per_seed["firms_end"] = [101.0, 103.0, 105.0]  # SD 2 over seeds; changes 1, 3, 5: 0.5, 1.5, 2.5 SD
+    per_seed["small_medium_start"] = [10.0, 20.0, 30.0]
+    per_seed["small_medium_end"] = [12.0, 18.0, 30.0]  # SD 9.17; mean change 0: inside
+    table = val.summarise(per_seed, 120).set_index("key")
+    assert table.loc["drift_firms", "model"] == pytest.approx(1.5)
+    assert table.loc["drift_firms", "status"] == "fail"
+    assert table.loc["drift_small_medium", "model"] == pytest.approx(0.0)
+    assert table.loc["drift_small_medium", "status"] == "pass"
+    one = val.summarise(per_seed.iloc[:1], 120).set_index("key")  # no seed noise to compare with
+    assert one.loc["drift_firms", "status"] == "n/a"
+
+
 # -- the command line -----------------------------------------------------------------------------
 CLI = [sys.executable, "-m", "sim.cli", "validate"]
 ROOT = Path(__file__).resolve().parents[1]
