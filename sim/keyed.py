@@ -57,6 +57,7 @@ class Purpose(IntEnum):
     ENTRANT_VOLATILITY = 16  # an entrant's first volatility spell: its factor and length (a uniform pair)
     VOLATILITY = 17  # a new volatility spell when the last one ends: factor and length (a uniform pair)
     REVIEW = 18  # whether an owner closes after a losing year (a uniform)
+    POOL = 19  # which of a burn-in slice's firms join the stationary population (generator)
 
 
 def _mix_int(x: int) -> int:

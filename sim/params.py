@@ -51,8 +51,20 @@ class Parameters:
         "pp7_2021", "-", None, None, "setting", "PP 7/2021 (default), Law 20/2008",
         "Which law's size-class thresholds classify firms.", choices=SIZE_LAWS)
     burn_in_months: int = _p(
-        1200, "months", 0, 3000, "setting", "assumption (checked: composition flat over 10 years)",
-        "Length of the cached burn-in that brings the city to its long-run state.", integer=True)
+        2400, "months", 0, 6000, "setting",
+        "assumption (checked by msme-sim validate: the city's composition drifts by less than seed "
+        "noise over 10 years)",
+        "Length of the cached burn-in that brings the city to its long-run state (the start pools "
+        "moments of its second half: burn_in_slices).", integer=True)
+    burn_in_slices: int = _p(
+        10, "slices", 1, 100, "setting",
+        "assumption: in the default 40,000-firm burn-in the small firms number 29-42 at moments ten "
+        "years apart (decade means 35-53 over 250 years), so one moment of it is a poor start",
+        "Moments of the burn-in, evenly spaced over its second half and ending with its last month "
+        "(every burn_in_months // (2 * burn_in_slices) months: 120 at the defaults, about the time "
+        "the small-firm count takes to forget its level), pooled into the stationary population "
+        "the runs start from: every firm above micro, weighted 1 / burn_in_slices, and a keyed "
+        "1 / burn_in_slices share of the micro firms.", integer=True)
     burn_in_firms: int = _p(
         40_000, "firms", 100, 1_000_000, "setting", "assumption",
         "Largest population simulated during burn-in; a larger city is resampled from it.",

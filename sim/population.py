@@ -3,14 +3,15 @@
 A run does not start from a city of newborn firms. Instead:
 
 1. **Burn-in** (once per parameter set): ``min(n_firms, burn_in_firms)`` entrants are simulated for
-   ``burn_in_months`` with their own keyed random numbers, seeded by ``burn_in_seed``. The survivors are the
+   ``burn_in_months`` with their own keyed random numbers, seeded by ``burn_in_seed``. Firms alive at
+   ``burn_in_slices`` moments of its second half, weighted (``burn_in``), are the
    *stationary population*. It is cached on disk (``$MSME_SIM_CACHE``, default
    ``~/.cache/msme-sim``), keyed by a hash of every parameter that shapes it and of
    ``MODEL_VERSION``, so the result is the same whether the cache was warm or cold.
 2. **Resampling** (every run, with a generator keyed by the run's seed): the starting firms are drawn from the
-   stationary population, as many as it holds scaled from the burn-in size to ``n_firms`` (without
-   replacement when it is large enough, with replacement otherwise). Different seeds start from
-   different draws of the same long-run distribution.
+   stationary population by weight, as many as its total weight scaled from the burn-in size to
+   ``n_firms`` (``weighted_draw``: no firm twice when the city is no larger than the burn-in).
+   Different seeds start from different draws of the same long-run distribution.
 
 Firm ages carry over from the burn-in (``entry_month <= 0``), so age-dependent rules and size
 classes hold from month 0, and so do the firms' dealings with the office: the burn-in runs today's
@@ -29,11 +30,12 @@ from pathlib import Path
 import numpy as np
 
 from . import phases
+from .classes import classify
 from .keyed import Keys, Purpose
 from .params import BURN_IN_IRRELEVANT, Parameters, levers
 from .state import COLUMNS, FirmTable
 
-MODEL_VERSION = "10"
+MODEL_VERSION = "11"
 """Bump whenever a rule of the firm model changes, so cached burn-ins are not reused."""
 
 
@@ -69,19 +71,47 @@ def entrants_table(p: Parameters, keys: Keys, k: int, month: int = 0) -> FirmTab
 
 
 def burn_in(p: Parameters) -> dict[str, np.ndarray]:
-    """Simulate the burn-in and return the surviving firms' columns (month 0 = its end)."""
+    """Simulate the burn-in and return the stationary population: the firms alive at
+    ``burn_in_slices`` moments evenly spaced over its second half, with months counted from their
+    own moment (month 0 of a run = that moment), and ``pool_weight``, how much of a city each row
+    stands for.
+
+    One moment would do for the many micro firms; but the few small and medium firms wander over
+    decades (in a 40,000-firm burn-in the small firms number 29-42 at moments ten years apart), and
+    a start that happens to hold too few of them drifts back for decades of the run (validate's
+    'month 0 is the long-run state' rows). So every firm above micro (under either law) at every
+    moment is kept, with weight 1 / ``burn_in_slices``, and of the micro firms a keyed share
+    1 / ``burn_in_slices`` of each moment's, with weight 1: the pool is about one city in size and
+    weight, and its upper tail is the average of all the moments."""
     from .engine import City  # the engine imports this module's users, not the reverse
 
     n = burn_in_size(p)
     pb = burn_in_parameters(p)
     keys = Keys(p.burn_in_seed)
     city = City(pb, keys, entrants_table(pb, keys, n), record=False)
-    city.run(p.burn_in_months)
-    # (each run's City counts graduations from its own month 0: the burn-in's peak classes are not kept)
-    cols = {name: city.firms[name].copy() for name in COLUMNS if name not in ("firm_id", "peak_class")}
-    for month_col in ("entry_month", "apply_month", "served_month", "volatility_until"):
-        cols[month_col] -= city.month  # month 0 of the run = the burn-in's last month
-    return cols
+    k = p.burn_in_slices
+    gap = p.burn_in_months // (2 * k)
+    city.run(p.burn_in_months - (k - 1) * gap)
+    parts = []
+    for i in range(k):
+        if i:
+            city.run(gap)
+        t = city.firms
+        age = city.age()
+        above = np.zeros(t.n, bool)  # above micro under either law (the pool must not depend on the law)
+        for law in ("law20_2008", "pp7_2021"):
+            above |= classify(law, t["capital"], city.annual_sales, age) > 0
+        micro = np.flatnonzero(~above)
+        picked = keys.generator(Purpose.POOL, city.month).choice(micro, size=round(micro.size / k),
+                                                                replace=False)
+        rows = np.sort(np.concatenate([np.flatnonzero(above), picked]))
+        # (each run's City counts graduations from its own month 0: the burn-in's peak classes are not kept)
+        part = {name: t[name][rows] for name in COLUMNS if name not in ("firm_id", "peak_class")}
+        for month_col in ("entry_month", "apply_month", "served_month", "volatility_until"):
+            part[month_col] = part[month_col] - city.month  # month 0 of the run = this moment
+        part["pool_weight"] = np.where(above[rows], 1.0 / k, 1.0)
+        parts.append(part)
+    return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
 
 
 def stationary_population(p: Parameters, *, use_cache: bool = True) -> dict[str, np.ndarray]:
@@ -99,14 +129,29 @@ def stationary_population(p: Parameters, *, use_cache: bool = True) -> dict[str,
     return cols
 
 
+def weighted_draw(weight: np.ndarray, scale: float, rng: np.random.Generator) -> np.ndarray:
+    """Rows of the pool for a city ``scale`` times the burn-in's: ``round(scale * sum(weight))``
+    rows, row i about ``count * weight[i] / sum(weight)`` times (systematic sampling in a random
+    order: each row the floor or the ceiling of that, so a row of weight 1 is drawn at most once
+    when the city is no larger than the burn-in's, and the pool's composition is kept as closely
+    as whole firms allow)."""
+    order = rng.permutation(len(weight))
+    cum = np.cumsum(weight[order])
+    count = int(round(scale * cum[-1])) if len(cum) else 0
+    if count == 0:
+        return np.zeros(0, np.int64)
+    step = cum[-1] / count
+    points = (rng.random() + np.arange(count)) * step
+    return order[np.minimum(np.searchsorted(cum, points, side="right"), len(order) - 1)]
+
+
 def initial_table(p: Parameters, keys: Keys, *, use_cache: bool = True) -> FirmTable:
     """The starting firms of a run, resampled from the stationary population with the run's keys
     (the same firms, with the same ids, in every scenario run on the same seed)."""
     rng = keys.generator(Purpose.RESAMPLE)
     pool = stationary_population(p, use_cache=use_cache)
-    n_pool = len(pool["capital"])
-    count = int(round(n_pool * p.n_firms / burn_in_size(p)))
-    rows = rng.choice(n_pool, size=count, replace=count > n_pool)
+    rows = weighted_draw(pool["pool_weight"], p.n_firms / burn_in_size(p), rng)
+    count = len(rows)
     table = FirmTable(int(count * 1.3) + 16)
     table.append({name: col[rows] for name, col in pool.items()}, count)
     return table

@@ -102,14 +102,18 @@ def test_diagnosis_gives_the_instrument_that_raises_demand_pull_most():
 
 def test_perfect_diagnosis_in_a_running_model_addresses_every_binding_constraint():
     def match(**kw):
-        m = MSMEModel(rng=6, targeting="diagnosis", **KW, **kw)
+        # a city large enough for ~215 services in two years: the share matched has an SD of
+        # about 0.035 around its expectation (with 55 services, 0.07: seeds fell outside +-0.1)
+        m = MSMEModel(rng=6, targeting="diagnosis", **{**KW, "n_firms": 12_000}, **kw)
         for _ in range(24):
             m.step()
-        return m.outcomes["service_match"].iloc[1:].dropna()
-    perfect = match(data_integration=1.0)
+        o = m.outcomes.iloc[1:]
+        o = o[o["service_match"].notna()]
+        return o["service_match"], (o["service_match"] * o["served"]).sum() / o["served"].sum()
+    perfect, _ = match(data_integration=1.0)
     assert len(perfect) >= 20 and (perfect == 1.0).all()
     # poor data: misread with probability 0.6 * (1 - 0.5 * 0.4) = 0.48, and then never right
-    assert match(data_integration=0.0).mean() == pytest.approx(0.52, abs=0.1)
+    assert match(data_integration=0.0)[1] == pytest.approx(0.52, abs=0.1)
 
 
 # -- the pipeline: outreach, word of mouth, the database, clarity, reapply wait, drop-out -----------

@@ -170,7 +170,8 @@ def _fake_run():
     month = np.arange(41)
     monthly = pd.DataFrame(dict(
         export_share=np.where(month == 0, 0.9, 0.15), registered_share=np.where(month == 0, 0.9, 0.4),
-        firms=np.where(month == 0, 2000, np.where(month % 2, 900, 1100)), served=month.astype(float)))
+        firms=np.where(month == 0, 2000, np.where(month % 2, 900, 1100)), served=month.astype(float),
+        sales=1e6 * month))
     return SimpleNamespace(snapshots=_three_snapshots(), survival=survival, monthly=monthly,
                            params=SimpleNamespace(n_firms=1000), seed=7)
 
@@ -179,7 +180,7 @@ def test_measure_run_known_answer():
     # guards measure_run: survival ages, the hazard years (1 minus 5), means over months 1 … end, served in 30 months
     r = val.measure_run(_fake_run())
     v = r.values
-    assert r.seed == 7 and list(v) == list(val.TARGET_KEYS)
+    assert r.seed == 7 and list(v) == list(val.TARGET_KEYS + val.AUX_KEYS)
     assert v["survival_24"] == pytest.approx(100 * 0.98**12 * 0.985**12)
     assert v["survival_48"] == pytest.approx(100 * 0.98**12 * 0.985**12 * 0.988**12 * 0.99**12)
     assert v["hazard_falls"] == pytest.approx(100 * ((1 - 0.98**12) - (1 - 0.992**12)))
@@ -187,6 +188,9 @@ def test_measure_run_known_answer():
     assert v["firms_ratio"] == pytest.approx(1.0)
     assert v["served_30m"] == pytest.approx(sum(range(11, 41)) * 90_000 / 1000)
     assert np.isnan(v["grant_return_growth"])  # filled in by run_seeds
+    # the drift rows' start and end: firms at month 0 and at the end, sales in months 1-12 and the last 12
+    assert (v["firms_start"], v["firms_end"]) == (2000, 1100)
+    assert v["sales_first_year"] == 1e6 * sum(range(1, 13)) and v["sales_last_year"] == 1e6 * sum(range(29, 41))
 
 
 def test_run_seeds_puts_each_grant_group_in_its_own_row(monkeypatch):
@@ -264,4 +268,4 @@ def test_a_one_year_run_measures_every_row_but_survival_hazard_and_the_office_co
     # guards TARGETS' min_months: only the rows that need more than 12 months are n/a in a one-year run
     table = val.summarise(_per_seed(), 12)
     assert set(table.loc[table["status"] == "n/a", "key"]) == {"survival_24", "survival_48", "hazard_falls",
-                                                                "served_30m"}
+                                                                "served_30m", *val.DRIFT}

@@ -1,0 +1,81 @@
+"""The starting city: the burn-in's pooled moments and the weighted draw (sim/population.py)."""
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim.classes import classify
+from sim.engine import City
+from sim.keyed import Keys
+from sim.params import Parameters
+from sim.population import burn_in, burn_in_parameters, entrants_table, initial_table, weighted_draw
+
+P = Parameters(n_firms=600, burn_in_firms=600, burn_in_months=240, burn_in_slices=4)
+
+
+def _moments(p):
+    """Firms alive, and firms above micro under either law, at each of the burn-in's pooled
+    moments, replayed step by step as ``burn_in`` runs them."""
+    pb = burn_in_parameters(p)
+    keys = Keys(p.burn_in_seed)
+    city = City(pb, keys, entrants_table(pb, keys, p.burn_in_firms), record=False)
+    k, gap = p.burn_in_slices, p.burn_in_months // (2 * p.burn_in_slices)
+    city.run(p.burn_in_months - (k - 1) * gap)
+    out = []
+    for i in range(k):
+        if i:
+            city.run(gap)
+        age = city.age()
+        above = np.zeros(city.firms.n, bool)
+        for law in ("law20_2008", "pp7_2021"):
+            above |= classify(law, city.firms["capital"], city.annual_sales, age) > 0
+        out.append((city.month, city.firms.n, int(above.sum())))
+    return out
+
+
+def test_the_pool_is_the_average_of_its_moments():
+    moments = _moments(P)
+    assert [m for m, *_ in moments] == [150, 180, 210, 240]  # every 30 months over the second half
+    pool = burn_in(P)
+    w = pool["pool_weight"]
+    assert set(np.unique(w)) <= {1.0, 0.25}
+    # every firm above micro at every moment is in, a quarter each: their weight is the moments' mean
+    assert w[w < 1].sum() == sum(a for *_, a in moments) / 4
+    assert np.count_nonzero(w < 1) == sum(a for *_, a in moments)
+    # and a quarter of each moment's micro firms: the total weight is the moments' mean city
+    assert abs(w.sum() - np.mean([n for _, n, _ in moments])) <= 4 * 0.5
+    # months count from the firm's own moment: nobody entered after it
+    assert pool["entry_month"].max() <= 0
+
+
+def test_one_slice_is_the_burn_ins_end():
+    p = P.replace(burn_in_slices=1)
+    (month, alive, _), = _moments(p)
+    pool = burn_in(p)
+    assert month == 240 and len(pool["capital"]) == alive and (pool["pool_weight"] == 1).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(weights=st.lists(st.sampled_from([1.0, 0.1, 0.25, 0.5]), min_size=1, max_size=300),
+       scale=st.floats(0.05, 4.0), seed=st.integers(0, 2**32))
+def test_weighted_draw_keeps_the_pool_composition_to_whole_firms(weights, scale, seed):
+    w = np.array(weights)
+    rows = weighted_draw(w, scale, np.random.default_rng(seed))
+    count = int(round(scale * w.sum()))
+    assert len(rows) == count
+    copies = np.bincount(rows, minlength=len(w))
+    if count:
+        expected = count * w / w.sum()
+        assert (copies >= np.floor(expected - 1e-9)).all() and (copies <= np.ceil(expected + 1e-9)).all()
+        if count <= w.sum():  # a city no larger than the burn-in's draws no firm twice
+            assert copies.max() <= 1
+
+
+def test_a_run_starts_from_a_draw_scaled_to_n_firms():
+    pool = burn_in(P)
+    table = initial_table(P.replace(n_firms=1500), Keys(3))
+    assert table.n == round(pool["pool_weight"].sum() * 1500 / 600)
+    again = initial_table(P.replace(n_firms=1500), Keys(3))
+    assert np.array_equal(table["capital"], again["capital"])  # keyed by the run's seed
+    other = initial_table(P.replace(n_firms=1500), Keys(4))
+    assert not np.array_equal(table["capital"], other["capital"])
