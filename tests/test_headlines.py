@@ -86,6 +86,17 @@ def test_the_step_counts_graduations_and_downgrades_of_served_and_other_firms():
     assert row["assisted_firms"] == 4
 
 
+def test_graduation_outcomes_read_the_right_cells():
+    v = MonthView(city=None, entries=0, exits=0, moves=None, firsts=np.array([[1, 2], [3, 4]]),
+                  annual_sales=np.zeros(0), class_counts=np.zeros(4, int), large=np.zeros(0, np.intp))
+    got = {name: OUTCOMES[name][1](v) for name in
+           ("graduated_small", "graduated_medium", "graduated_served", "graduated_never_served")}
+    # firsts[s, c]: s = 1 served; c = 0 out of micro, 1 out of small
+    assert got == dict(graduated_small=1 + 3, graduated_medium=2 + 4, graduated_served=3 + 4,
+                       graduated_never_served=1 + 2)
+    assert all(OUTCOMES[name][1](_view(None)) == 0 for name in got)
+
+
 def test_a_firm_that_crosses_a_threshold_again_graduates_once():
     """``grad_*`` count every class move; ``graduated_*`` count a firm the first time it rises above
     a class (since month 0). A served firm starts micro, is lifted to small, falls back and is

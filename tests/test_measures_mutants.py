@@ -144,6 +144,20 @@ def test_measure_snapshots_class_figures_known_answer():
     assert curves["shares_law20"]["small"] == pytest.approx(v["share_small"])
 
 
+def test_drift_counts_are_small_and_medium_firms_at_the_first_and_last_snapshot_under_each_law():
+    # guards measure_snapshots' start and end counts of the drift rows (counts, not shares; the
+    # first snapshot, month 0 included; PP 7/2021 and Law 20/2008 each in its own figure)
+    v, _ = val.measure_snapshots(_three_snapshots())
+    # month 0: all micro under both laws; month 24: firm 3 (capital 100 M, sales 1.5 bn) is small
+    # under Law 20/2008 only (PP 7/2021: micro up to Rp 2 bn of sales)
+    assert (v["small_medium_start"], v["small_medium_law20_start"]) == (0, 0)
+    assert (v["small_medium_end"], v["small_medium_law20_end"]) == (0, 1)
+    s = _three_snapshots()
+    v, _ = val.measure_snapshots({0: s[12], 12: s[24]})
+    # month 12 as the start: firms 3 and 4 above micro under Law 20/2008, firm 4 (Rp 10 bn) under PP 7/2021
+    assert (v["small_medium_start"], v["small_medium_law20_start"]) == (1, 2)
+
+
 def test_measure_snapshots_growth_and_graduation_known_answer():
     # guards measure_snapshots: growth by age (young 12-47 months, old >= 120) and graduation pooled over years
     v, _ = val.measure_snapshots(_three_snapshots())

@@ -6,16 +6,19 @@ from hypothesis import strategies as st
 
 from sim.classes import classify
 from sim.engine import City
-from sim.keyed import Keys
+from sim.keyed import Keys, Purpose
 from sim.params import Parameters
 from sim.population import burn_in, burn_in_parameters, entrants_table, initial_table, weighted_draw
 
 P = Parameters(n_firms=600, burn_in_firms=600, burn_in_months=240, burn_in_slices=4)
+MONTH_COLUMNS = ("entry_month", "apply_month", "served_month", "volatility_until")
 
 
-def _moments(p):
+def _moments(p, keep=()):
     """Firms alive, and firms above micro under either law, at each of the burn-in's pooled
-    moments, replayed step by step as ``burn_in`` runs them."""
+    moments, replayed step by step as ``burn_in`` runs them; with ``keep``, also those columns of
+    the rows the pool should hold (every firm above micro, and the keyed share of the micro firms
+    that ``burn_in``'s rule picks), as the city has them at that moment."""
     pb = burn_in_parameters(p)
     keys = Keys(p.burn_in_seed)
     city = City(pb, keys, entrants_table(pb, keys, p.burn_in_firms), record=False)
@@ -29,28 +32,45 @@ def _moments(p):
         above = np.zeros(city.firms.n, bool)
         for law in ("law20_2008", "pp7_2021"):
             above |= classify(law, city.firms["capital"], city.annual_sales, age) > 0
-        out.append((city.month, city.firms.n, int(above.sum())))
+        micro = np.flatnonzero(~above)
+        picked = keys.generator(Purpose.POOL, city.month).choice(micro, size=round(micro.size / k),
+                                                                replace=False)
+        rows = np.sort(np.concatenate([np.flatnonzero(above), picked]))
+        cols = {c: city.firms[c][rows].copy() for c in keep}
+        out.append((city.month, city.firms.n, int(above.sum()), micro.size, cols))
     return out
 
 
 def test_the_pool_is_the_average_of_its_moments():
     moments = _moments(P)
-    assert [m for m, *_ in moments] == [150, 180, 210, 240]  # every 30 months over the second half
+    assert [m[0] for m in moments] == [150, 180, 210, 240]  # every 30 months over the second half
     pool = burn_in(P)
     w = pool["pool_weight"]
     assert set(np.unique(w)) <= {1.0, 0.25}
     # every firm above micro at every moment is in, a quarter each: their weight is the moments' mean
-    assert w[w < 1].sum() == sum(a for *_, a in moments) / 4
-    assert np.count_nonzero(w < 1) == sum(a for *_, a in moments)
-    # and a quarter of each moment's micro firms: the total weight is the moments' mean city
-    assert abs(w.sum() - np.mean([n for _, n, _ in moments])) <= 4 * 0.5
+    assert w[w < 1].sum() == sum(m[2] for m in moments) / 4
+    assert np.count_nonzero(w < 1) == sum(m[2] for m in moments)
+    # and a quarter (rounded) of each moment's micro firms: the total weight is the moments' mean city
+    assert np.count_nonzero(w == 1) == sum(round(m[3] / 4) for m in moments)
+    assert abs(w.sum() - np.mean([m[1] for m in moments])) <= 4 * 0.5
     # months count from the firm's own moment: nobody entered after it
     assert pool["entry_month"].max() <= 0
 
 
+def test_the_pool_holds_each_moments_firms_as_its_rule_picks_them():
+    """Firm by firm: each moment's keyed share of micro firms (keyed by that moment's month), in
+    order, with months counted from the moment."""
+    moments = _moments(P, keep=("capital", *MONTH_COLUMNS))
+    pool = burn_in(P)
+    np.testing.assert_array_equal(pool["capital"], np.concatenate([m[4]["capital"] for m in moments]))
+    for col in MONTH_COLUMNS:
+        np.testing.assert_array_equal(pool[col], np.concatenate([m[4][col] - m[0] for m in moments]),
+                                      err_msg=col)
+
+
 def test_one_slice_is_the_burn_ins_end():
     p = P.replace(burn_in_slices=1)
-    (month, alive, _), = _moments(p)
+    (month, alive, *_), = _moments(p)
     pool = burn_in(p)
     assert month == 240 and len(pool["capital"]) == alive and (pool["pool_weight"] == 1).all()
 
@@ -69,6 +89,22 @@ def test_weighted_draw_keeps_the_pool_composition_to_whole_firms(weights, scale,
         assert (copies >= np.floor(expected - 1e-9)).all() and (copies <= np.ceil(expected + 1e-9)).all()
         if count <= w.sum():  # a city no larger than the burn-in's draws no firm twice
             assert copies.max() <= 1
+
+
+def test_a_row_is_drawn_in_proportion_to_its_weight_and_in_any_company():
+    # a random start: one row of weight 1 among four of 0.25, one row drawn: it is row 0 half the time
+    w = np.array([1.0, 0.25, 0.25, 0.25, 0.25])
+    hits = sum(0 in weighted_draw(w, 0.5, np.random.default_rng(s)) for s in range(4000))
+    assert 0.45 < hits / 4000 < 0.55  # (about 0.2 if the first row in the order always won)
+    # a random order: any two rows can be drawn together (in a fixed order, neighbours never are)
+    pairs = {tuple(sorted(weighted_draw(np.full(4, 0.5), 1.0, np.random.default_rng(s)))) for s in range(500)}
+    assert {(0, 1), (2, 3), (0, 2)} <= pairs
+
+
+def test_a_city_smaller_than_the_burn_in_is_scaled_by_the_burn_ins_size():
+    p = P.replace(n_firms=300, burn_in_firms=600)  # the burn-in has min(300, 600) = 300 firms
+    pool = burn_in(p)
+    assert initial_table(p, Keys(3)).n == round(pool["pool_weight"].sum())
 
 
 def test_a_run_starts_from_a_draw_scaled_to_n_firms():

@@ -87,3 +87,27 @@ def test_report_adds_effects_after_the_paired_differences():
     assert lines.index("  difference from baseline, same seeds (paired)") < i
     assert lines[i + 1] == "    at the end, the whole city: firms"
     assert lines[i + 2].split()[:2] == ["merger", "-4"]
+
+
+def test_whole_number_headlines_below_10_get_one_decimal():
+    assert analysis._fmt("graduations", -0.3) == "-0.3" and analysis._fmt("graduations", 0.3) == "0.3"
+    assert analysis._fmt("graduations", 0.0) == "0" and analysis._fmt("graduations", -12.0) == "-12"
+    assert analysis._fmt("graduations", 1234.0) == "1,234"
+    assert analysis._fmt("sales_last_year", 2.5e9) == "2.5"  # formats with decimals keep theirs
+
+
+def test_forest_legend_names_each_drawn_scenario_once(monkeypatch):
+    """Scenario b has no finite point in the first outcome (its baseline mean is 0): the legend
+    still names it, from its first drawn point, and names a only once."""
+    from sim import report
+    seen = {}
+
+    def capture(fig):
+        seen["labels"] = fig.axes[0].get_legend_handles_labels()[1]
+        return b""
+    monkeypatch.setattr(report, "_png", capture)
+    rows = [dict(outcome=o, scenario=s, baseline=0.0 if (o, s) == ("graduations", "b") else 10.0,
+                 mean=1.0, t_low=0.5, t_high=1.5, baseline_scenario="base")
+            for o in ("graduations", "served") for s in ("a", "b")]
+    report.fig_forest(pd.DataFrame(rows), {"a": "red", "b": "blue"})
+    assert seen["labels"] == ["a", "b"]

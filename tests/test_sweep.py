@@ -332,6 +332,13 @@ def test_a_store_of_another_schema_is_refused(tmp_path):
         store.load(tmp_path / "s")
     from sim.cli import main
     assert main(["export", str(tmp_path / "s")]) == 2
+    # a store with no schema row, or one written by a newer version, is refused as well
+    for sql in ("DELETE FROM meta WHERE key='schema'",
+                f"INSERT INTO meta VALUES ('schema', '{int(store.SCHEMA) + 1}')"):
+        with sqlite3.connect(tmp_path / "s" / "results.sqlite") as con:
+            con.execute(sql)
+        with pytest.raises(StoreError, match="another version of msme-sim"):
+            store.load(tmp_path / "s")
 
 
 @pytest.mark.parametrize("workers,kind,in_flight", [(0, SerialExecutor, 1),

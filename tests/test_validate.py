@@ -247,6 +247,14 @@ def test_drift_is_the_change_over_the_run_in_sds_over_seeds_of_the_end():
     assert table.loc["drift_small_medium", "status"] == "pass"
     one = val.summarise(per_seed.iloc[:1], 120).set_index("key")  # no seed noise to compare with
     assert one.loc["drift_firms", "status"] == "n/a"
+    # every drift row reads its own pair, end minus start
+    per_seed["sales_first_year"] = [100.0, 100.0, 100.0]
+    per_seed["sales_last_year"] = [101.0, 103.0, 105.0]
+    per_seed["small_medium_law20_start"] = [10.0, 10.0, 10.0]
+    per_seed["small_medium_law20_end"] = [8.0, 9.0, 10.0]  # SD 1; changes -2, -1, 0
+    table = val.summarise(per_seed, 120).set_index("key")
+    assert table.loc["drift_sales", "model"] == pytest.approx(1.5)
+    assert table.loc["drift_small_medium_law20", "model"] == pytest.approx(-1.0)
 
 
 # -- the command line -----------------------------------------------------------------------------
