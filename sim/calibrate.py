@@ -166,10 +166,13 @@ def moments(results: Sequence, p: Parameters) -> dict[str, float]:
 
 
 def simulate(p: Parameters, seeds: Sequence[int], months: int) -> dict[str, float]:
-    """Moments of parameter set ``p``: a cold burn-in (not cached), then one run per seed."""
+    """Moments of parameter set ``p``: one cold burn-in (kept only while its seeds run, never in
+    the user's cache), then one run per seed."""
+    from .population import private_cache
     from .run import run
-    results = [run(p, seed=s, months=months, snapshot_months=range(0, months + 1, 12),
-                   use_cache=False) for s in seeds]
+    with private_cache():
+        results = [run(p, seed=s, months=months, snapshot_months=range(0, months + 1, 12))
+                   for s in seeds]
     return moments(results, p)
 
 

@@ -25,6 +25,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -39,8 +42,29 @@ MODEL_VERSION = "11"
 """Bump whenever a rule of the firm model changes, so cached burn-ins are not reused."""
 
 
+_PRIVATE_CACHE: Path | None = None
+
+
 def cache_dir() -> Path:
+    if _PRIVATE_CACHE is not None:
+        return _PRIVATE_CACHE
     return Path(os.environ.get("MSME_SIM_CACHE", Path.home() / ".cache" / "msme-sim"))
+
+
+@contextmanager
+def private_cache() -> Iterator[Path]:
+    """Burn-ins computed inside the block are cached in a temporary folder of this process, removed
+    at its end: runs that share a parameter set burn in once, and nothing is left on disk (the
+    calibration's evaluations, each a new parameter set run on several seeds). A warm cache gives
+    the same runs as a cold one, so results do not change."""
+    global _PRIVATE_CACHE
+    outer = _PRIVATE_CACHE
+    with tempfile.TemporaryDirectory(prefix="msme-sim-burn-in-") as folder:
+        _PRIVATE_CACHE = Path(folder)
+        try:
+            yield _PRIVATE_CACHE
+        finally:
+            _PRIVATE_CACHE = outer
 
 
 def burn_in_size(p: Parameters) -> int:

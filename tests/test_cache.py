@@ -99,3 +99,20 @@ def test_a_city_classifies_its_firms_under_its_own_law_whatever_the_cache_holds(
     expected = classify("law20_2008", t["capital"], city.annual_sales, city.age())
     assert (expected > 0).any()
     np.testing.assert_array_equal(t["size_class"], expected)
+
+
+def test_a_private_cache_burns_in_once_leaves_nothing_and_changes_nothing(tmp_path, monkeypatch):
+    """calibrate's evaluations run several seeds of a new parameter set inside ``private_cache``."""
+    from sim.keyed import Keys
+    from sim.population import cache_dir, initial_table, private_cache
+    monkeypatch.setenv("MSME_SIM_CACHE", str(tmp_path / "user"))
+    p = BASE.replace(entry_rate=0.021)
+    cold = [initial_table(p, Keys(s), use_cache=False) for s in (1, 2)]
+    with private_cache() as folder:
+        assert cache_dir() == folder and folder.is_dir()
+        warm = [initial_table(p, Keys(s)) for s in (1, 2)]
+        assert len(list(folder.glob("stationary-*.npz"))) == 1  # one burn-in for both seeds
+    assert not folder.exists() and not (tmp_path / "user").exists()  # removed; the user's cache untouched
+    assert cache_dir() == tmp_path / "user"
+    for a, b in zip(cold, warm, strict=True):
+        assert all(np.array_equal(a[name], b[name]) for name in a.cols)
