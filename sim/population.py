@@ -139,7 +139,7 @@ def burn_in(p: Parameters) -> dict[str, np.ndarray]:
 
 
 def stationary_population(p: Parameters, *, use_cache: bool = True) -> dict[str, np.ndarray]:
-    """The burn-in's survivors, from the cache when present."""
+    """The stationary population (``burn_in``'s pooled moments), from the cache when present."""
     path = cache_dir() / f"stationary-{burn_in_key(p)}.npz"
     if use_cache and path.exists():
         with np.load(path) as data:
