@@ -7,6 +7,13 @@ For each scenario against the baseline, at the last month (and for each headline
 run): the correlation of paired runs, the SD of the paired difference over the SD of the level,
 and the variance-reduction factor (Var(a) + Var(b)) / Var(a - b): how many times more runs an
 unpaired comparison would need for the same interval.
+
+When the study names a baseline, the store also holds each run's effects table (``sim.effects``),
+and a second table shows where each paired difference comes from: its mean and SD over seeds for
+the firms the scenario's office served, the firms only the baseline's office served, and everyone
+else (firms linked to the policy only through the shared market). With firm-keyed luck, the part
+of the SD that is not the policy's own, varying effect on the firms it touches shows up in
+"everyone else".
 """
 
 from __future__ import annotations
@@ -65,6 +72,45 @@ def main() -> None:
     print("|---|---|---:|---:|---:|")
     for r in df.itertuples():
         print(f"| {r.scenario} | {r.outcome} | {r.corr:.3f} | {r.sd_ratio:.3f} | {r.vrf:,.0f}x |")
+    effects = tables.get("effects")
+    if effects is not None and len(effects):
+        print_decomposition(effects)
+
+
+GROUP_LABELS = {"served_by_scenario": "served by the scenario",
+                "served_by_baseline_only": "served by the baseline only",
+                "everyone_else": "everyone else", "net": "net (the city)"}
+GROUP_MEASURES = {"higher_class": "firms above their starting class", "alive": "firms alive",
+                  "sales": "annual sales, Rp bn"}
+
+
+def decomposition(effects: pd.DataFrame) -> pd.DataFrame:
+    """Mean and SD over seeds of each group's paired difference at the end of the run."""
+    g = effects[effects["part"].isin(list(GROUP_LABELS))]
+    rows = []
+    for (s, measure, part), d in g.groupby(["scenario", "measure", "part"], sort=False):
+        if measure not in GROUP_MEASURES:
+            continue
+        diff = d["diff"].to_numpy(float) / (1e9 if measure == "sales" else 1.0)
+        rows.append(dict(scenario=s, measure=measure, group=part, mean=diff.mean(),
+                         sd=diff.std(ddof=1) if diff.size > 1 else float("nan"), seeds=diff.size))
+    return pd.DataFrame(rows)
+
+
+def print_decomposition(effects: pd.DataFrame) -> None:
+    df = decomposition(effects)
+    if df.empty:
+        return
+    print("\nwhere the paired differences at the end come from (mean and SD over seeds of the "
+          "scenario minus the baseline, by group of firms)\n")
+    print("| scenario | outcome | group | mean difference | SD over seeds |")
+    print("|---|---|---|---:|---:|")
+    order = {k: i for i, k in enumerate(GROUP_LABELS)}
+    for s, d in df.groupby("scenario", sort=False):
+        for measure in GROUP_MEASURES:
+            for r in sorted(d[d["measure"] == measure].itertuples(), key=lambda r: order[r.group]):
+                print(f"| {s} | {GROUP_MEASURES[measure]} | {GROUP_LABELS[r.group]} | "
+                      f"{r.mean:+,.2f} | {r.sd:,.2f} |")
 
 
 if __name__ == "__main__":
