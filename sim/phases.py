@@ -16,17 +16,19 @@ from .params import Parameters
 
 
 def log_capacity(p: Parameters, capital, ability, log_productivity):
-    """Log of output capacity (Rp/month):
+    """Log of output capacity (Rp/month), in single precision:
     output_at_ref * ability * exp(log_productivity) * (K / capital_ref)^alpha / mean.
 
     ``log_productivity`` is the firm's persistent productivity shock (``productivity_walk``),
     in log points with SD ``shock_sd`` in the long run; the constant makes its level mean one.
+    Single precision (relative error ~1e-7 in capacity) halves the memory the month's chain of
+    whole-array operations reads and writes; money stocks and flows stay double (docs/ODD.md §7).
     """
-    log_y = np.divide(capital, p.capital_ref)  # (in place from here: the same operations in the
-    np.log(log_y, out=log_y)                    # same order as the formula, without temporaries)
-    log_y *= p.alpha
+    log_y = np.log(capital, dtype=np.float32)  # (in place from here, without temporaries)
+    log_y -= np.float32(np.log(p.capital_ref))
+    log_y *= np.float32(p.alpha)
     log_y += np.log(ability)
-    log_y += np.log(p.output_at_ref) - 0.5 * p.shock_sd**2
+    log_y += np.float32(np.log(p.output_at_ref) - 0.5 * p.shock_sd**2)
     log_y += log_productivity
     return log_y
 
@@ -38,11 +40,11 @@ def productivity_walk(p: Parameters, log_productivity, draw, spread, out=None):
     With ``out`` (which may be ``log_productivity`` itself) the result is written there."""
     rho = p.shock_persistence
     innovation = np.multiply(draw, spread)
-    innovation *= p.shock_sd * np.sqrt(1.0 - rho * rho)
+    innovation *= np.float32(p.shock_sd * np.sqrt(1.0 - rho * rho))
     if out is None:
-        out = rho * log_productivity
+        out = np.float32(rho) * log_productivity
     else:
-        np.multiply(log_productivity, rho, out=out)
+        np.multiply(log_productivity, np.float32(rho), out=out)
     out += innovation
     return out
 
@@ -52,15 +54,15 @@ def capacity(p: Parameters, capital, ability, log_productivity):
     return np.exp(log_capacity(p, capital, ability, log_productivity))
 
 
-def by_type(growth_oriented, growth_value: float, subsistence_value: float) -> np.ndarray:
-    """A new float array: ``growth_value`` where ``growth_oriented``, else ``subsistence_value``
-    (``np.where``'s result, exactly). Picked in integer arithmetic on the two values' bit patterns,
-    ``s + flag * (g - s)`` modulo 2**64: exact, and faster than a lookup or ``np.where``."""
-    g, s = (int(v) for v in np.array([growth_value, subsistence_value], np.float64).view(np.uint64))
-    bits = np.asarray(growth_oriented, bool).view(np.uint8).astype(np.uint64)
-    bits *= np.uint64((g - s) % 2**64)
-    bits += np.uint64(s)
-    return bits.view(np.float64)
+def by_type(flags, true_value: float, false_value: float) -> np.ndarray:
+    """A new float32 array: ``true_value`` where ``flags``, else ``false_value`` (``np.where``'s
+    result in single precision, exactly). Picked in integer arithmetic on the two values' bit
+    patterns, ``f + flag * (t - f)`` modulo 2**32: exact, and faster than a lookup or ``np.where``."""
+    g, s = (int(v) for v in np.array([true_value, false_value], np.float32).view(np.uint32))
+    bits = np.asarray(flags, bool).view(np.uint8).astype(np.uint32)
+    bits *= np.uint32((g - s) % 2**32)
+    bits += np.uint32(s)
+    return bits.view(np.float32)
 
 
 def demand_weight(p: Parameters, log_cap, log_quality, access, growth_oriented, log_reach=0.0):
@@ -68,11 +70,11 @@ def demand_weight(p: Parameters, log_cap, log_quality, access, growth_oriented, 
     where ws is scale_weight for growth-oriented firms and scale_weight_subsistence for subsistence
     firms. Takes the logs of capacity and of customer reach."""
     ws = by_type(growth_oriented, p.scale_weight, p.scale_weight_subsistence)
-    ws *= log_cap - np.log(p.output_at_ref)
-    ws += log_quality if p.quality_weight == 1.0 else p.quality_weight * log_quality  # (x * 1.0 == x)
+    ws *= log_cap - np.float32(np.log(p.output_at_ref))
+    ws += log_quality if p.quality_weight == 1.0 else np.float32(p.quality_weight) * log_quality  # (x * 1.0 == x)
     log_access = np.log(access)
     if p.access_weight != 1.0:
-        log_access *= p.access_weight
+        log_access *= np.float32(p.access_weight)
     ws += log_access
     ws += log_reach
     return np.exp(ws, out=ws)
@@ -88,15 +90,16 @@ def build_reach(p: Parameters, log_reach, out=None):
 def diversification(p: Parameters, annual_sales):
     """How much a firm's shocks shrink with its size: sqrt(c + (1 - c) / lines), where
     lines = max(1, annual_sales / sales_per_line) independent lines of business and c is the share
-    of a line's shock variance common to the whole firm (Sutton 2002; Buldyrev et al. 2007)."""
+    of a line's shock variance common to the whole firm (Sutton 2002; Buldyrev et al. 2007).
+    Single precision, like the shocks it scales."""
     c = p.common_shock_share
     if c >= 1.0:
-        return np.ones_like(annual_sales)
-    inv_lines = np.maximum(annual_sales, 1.0)
-    np.divide(p.sales_per_line, inv_lines, out=inv_lines)
-    np.minimum(inv_lines, 1.0, out=inv_lines)
-    inv_lines *= 1.0 - c
-    inv_lines += c
+        return np.ones(np.shape(annual_sales), np.float32)
+    inv_lines = np.maximum(annual_sales, 1.0, dtype=np.float32)
+    np.divide(np.float32(p.sales_per_line), inv_lines, out=inv_lines)
+    np.minimum(inv_lines, np.float32(1.0), out=inv_lines)
+    inv_lines *= np.float32(1.0 - c)
+    inv_lines += np.float32(c)
     return np.sqrt(inv_lines, out=inv_lines)
 
 
@@ -118,7 +121,7 @@ def clearing_price(p: Parameters, cap, weight, demand: float) -> float:
         sum min(cap, P w) + (1 - spillover) * sum max(P w - cap, 0) = demand,
     found exactly by growing the set of full firms (P only rises as it grows; a few passes).
     With spillover 0 it is D / sum w: every turned-away rupiah is lost."""
-    total = weight.sum()
+    total = float(weight.sum(dtype=np.float64))
     if total <= 0:
         return 0.0
     price = demand / total
@@ -140,8 +143,8 @@ def clearing_price(p: Parameters, cap, weight, demand: float) -> float:
         if full.size == n_full:  # beats a masked sum over every firm; compress beats a boolean index)
             break
         n_full = full.size
-        w_full = float(weight[full].sum())
-        cap_full = float(cap[full].sum())
+        w_full = float(weight[full].sum(dtype=np.float64))
+        cap_full = float(cap[full].sum(dtype=np.float64))
         denom = total - s * w_full
         if denom <= 0:  # every firm full and every turned-away customer stays: all capacity sells
             return float(ratio.max())
@@ -153,13 +156,13 @@ def market(p: Parameters, cap, weight, access, city_demand: float) -> Sales:
     """Split city demand (and export demand) by weight; each firm sells at most its capacity, and a
     share ``spillover`` of what full firms turn away goes to the others (``clearing_price``)."""
     price = clearing_price(p, cap, weight, city_demand)
-    domestic = np.multiply(weight, price)
+    domestic = np.multiply(weight, np.float32(price))
     np.minimum(cap, domestic, out=domestic)
     exporters = access >= p.export_access_threshold
     w_x = np.multiply(weight, exporters)  # (whole-array operations beat np.where and boolean indexing)
-    total_x = w_x.sum()
+    total_x = float(w_x.sum(dtype=np.float64))
     if total_x > 0 and p.export_demand_ratio > 0:
-        w_x *= p.export_demand_ratio * city_demand / total_x
+        w_x *= np.float32(p.export_demand_ratio * city_demand / total_x)
         export = np.minimum(np.subtract(cap, domestic), w_x, out=w_x)  # spare capacity
     else:
         export = np.zeros_like(cap)
@@ -204,10 +207,10 @@ def quality_walk(p: Parameters, log_quality, draw, out=None):
     ``quality_drift`` (products age as rivals improve); ``draw`` is the month's standard-normal
     change, already scaled by the firm's ``spread``. With persistence 1 it is a random walk. With
     ``out`` (which may be ``log_quality`` itself) the result is written there."""
-    step = np.multiply(draw, p.quality_sd)
-    step += p.quality_drift
+    step = np.multiply(draw, np.float32(p.quality_sd))
+    step += np.float32(p.quality_drift)
     if p.leader_imitation != 1.0 and p.quality_persistence != 1.0:  # leaders revert more slowly
-        rho = np.where(log_quality > 0.0, 1.0 - p.leader_imitation * (1.0 - p.quality_persistence),
+        rho = by_type(log_quality > 0.0, 1.0 - p.leader_imitation * (1.0 - p.quality_persistence),
                        p.quality_persistence)
         out = np.multiply(log_quality, rho, out=out)
         out += step

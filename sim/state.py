@@ -18,15 +18,15 @@ COLUMNS: dict[str, tuple[type, tuple[int, ...]]] = {
     "sector": (np.int8, ()),
     "district": (np.int8, ()),
     "growth_oriented": (np.bool_, ()),
-    "ability": (np.float64, ()),
+    "ability": (np.float32, ()),
     "capital": (np.float64, ()),
-    "log_quality": (np.float64, ()),
-    "log_productivity": (np.float64, ()),  # persistent productivity shock (AR(1) in logs)
-    "volatility": (np.float64, ()),  # this spell's factor on the SD of the firm's shocks (mean square 1)
+    "log_quality": (np.float32, ()),
+    "log_productivity": (np.float32, ()),  # persistent productivity shock (AR(1) in logs)
+    "volatility": (np.float32, ()),  # this spell's factor on the SD of the firm's shocks (mean square 1)
     "volatility_until": (np.int32, ()),  # the month the spell ends (a new one is drawn then)
-    "log_reach": (np.float64, ()),  # log customer reach relative to a mature firm's (<= 0, rises)
-    "access": (np.float64, ()),
-    "access_base": (np.float64, ()),
+    "log_reach": (np.float32, ()),  # log customer reach relative to a mature firm's (<= 0, rises)
+    "access": (np.float32, ()),
+    "access_base": (np.float32, ()),
     "sales": (np.float64, ()),  # last month's total sales, Rp
     "export_sales": (np.float64, ()),  # last month's export sales, Rp
     "sales_12m": (np.float64, ()),  # sum of the last 12 months' sales, Rp
@@ -43,8 +43,8 @@ COLUMNS: dict[str, tuple[type, tuple[int, ...]]] = {
     "served_month": (np.int32, ()),  # last service (meaningful when times_served > 0)
     "last_instrument": (np.int8, ()),  # index into params.INSTRUMENTS
     "trainings": (np.int16, ()),
-    "training": (np.float64, ()),  # training's current effect on log quality (fades)
-    "access_boost": (np.float64, ()),  # access gained from services (fades); access = base + boost
+    "training": (np.float32, ()),  # training's current effect on log quality (fades)
+    "access_boost": (np.float32, ()),  # access gained from services (fades); access = base + boost
     "loan_balance": (np.float64, ()),
     "loan_payment": (np.float64, ()),  # Rp/month while loan_months_left > 0
     "loan_months_left": (np.int16, ()),

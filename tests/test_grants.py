@@ -45,7 +45,9 @@ def test_a_capacity_constrained_firm_earns_the_marginal_product_of_the_grant():
         return p.output_at_ref * a * np.exp(-0.5 * p.shock_sd**2) * (cap / p.capital_ref) ** p.alpha
 
     expected = 100 * p.margin * (y(k + g) - y(k)) / g
-    assert table["return_pct"].to_numpy() == pytest.approx(expected, rel=1e-9)
+    # capacity is single precision (relative error ~1e-7) and the return is the difference of two
+    # capacities 0.1-2 % apart: relative error up to ~2e-4 (a wrong alpha or margin moves it by %)
+    assert table["return_pct"].to_numpy() == pytest.approx(expected, rel=1e-3)
 
 
 def test_summary_groups_and_refusals():
