@@ -33,7 +33,7 @@ CAVEATS = (
                     "against Rp 76 M; small and medium firms smaller still)."),
     ("The largest firms are not the calmest", "the top size decile's growth is a little more "
                                               "volatile than the ninth's."),
-    ("Older firms are only 1.47 times the workers of young ones", "against about 2 in comparable "
+    ("Older firms are only 1.48 times the workers of young ones", "against about 2 in comparable "
                                                                   "economies."),
     ("Old firms shrink slightly", "survivors aged 10 years or more lose about 4.2 % of sales a year."),
     ("Graduation out of micro", "is about 0.3 % a year; Medan's 0.5 % 'upgraded' counts licences, "
