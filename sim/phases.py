@@ -22,7 +22,7 @@ def log_capacity(p: Parameters, capital, ability, log_productivity):
     ``log_productivity`` is the firm's persistent productivity shock (``productivity_walk``),
     in log points with SD ``shock_sd`` in the long run; the constant makes its level mean one.
     Single precision (relative error ~1e-7 in capacity) halves the memory the month's chain of
-    whole-array operations reads and writes; money stocks and flows stay double (docs/ODD.md §7).
+    whole-array operations reads and writes; money stocks and flows stay double (docs/ODD.md §2).
     """
     log_y = np.log(capital, dtype=np.float32)  # (in place from here, without temporaries)
     log_y -= np.float32(np.log(p.capital_ref))
@@ -58,10 +58,10 @@ def by_type(flags, true_value: float, false_value: float) -> np.ndarray:
     """A new float32 array: ``true_value`` where ``flags``, else ``false_value`` (``np.where``'s
     result in single precision, exactly). Picked in integer arithmetic on the two values' bit
     patterns, ``f + flag * (t - f)`` modulo 2**32: exact, and faster than a lookup or ``np.where``."""
-    g, s = (int(v) for v in np.array([true_value, false_value], np.float32).view(np.uint32))
+    t, f = (int(v) for v in np.array([true_value, false_value], np.float32).view(np.uint32))
     bits = np.asarray(flags, bool).view(np.uint8).astype(np.uint32)
-    bits *= np.uint32((g - s) % 2**32)
-    bits += np.uint32(s)
+    bits *= np.uint32((t - f) % 2**32)
+    bits += np.uint32(f)
     return bits.view(np.float32)
 
 
