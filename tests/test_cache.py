@@ -92,7 +92,9 @@ def test_a_city_classifies_its_firms_under_its_own_law_whatever_the_cache_holds(
     from sim.keyed import Keys
     from sim.population import initial_table
     monkeypatch.setenv("MSME_SIM_CACHE", str(tmp_path))
-    p = BASE.replace(size_law="law20_2008", entrant_capital_median=60e6)  # many above Rp 50 M of assets
+    # many above Rp 50 M of assets, and more demand (exports at the pre-2026-11-29 scale) so that
+    # some firms also sell above Rp 300 M: the city must hold firms above micro under Law 20/2008
+    p = BASE.replace(size_law="law20_2008", entrant_capital_median=60e6, export_demand_ratio=0.25)
     stationary_population(p.replace(size_law="pp7_2021"))  # the cache now holds PP 7/2021 classes
     city = City(p, Keys(1), initial_table(p, Keys(1)))
     t = city.firms
