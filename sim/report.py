@@ -39,12 +39,12 @@ CAVEATS = (
      "effect on city sales by billions of rupiah in a seed."),
     ("Older firms are only 1.43 times the workers of young ones", "against about 2 in comparable "
                                                                   "economies."),
-    ("Old firms shrink slightly", "survivors aged 10 years or more lose about 4.2 % of sales a year."),
+    ("Old firms shrink slightly", "survivors aged 10 years or more lose about 4.3 % of sales a year."),
     ("The start inherits the luck of the burn-in",
      "the city's start can hold about one seed-SD fewer or more small and medium firms than runs "
      "settle at, so their time paths can trend a little; comparisons between scenarios are not "
      "affected."),
-    ("Graduation out of micro", "is about 0.3 % a year; Medan's 0.5 % 'upgraded' counts licences, "
+    ("Graduation out of micro", "is about 0.2 % a year; Medan's 0.5 % 'upgraded' counts licences, "
                                 "not class changes."),
     ("Survival", "is checked against a US benchmark; Indonesian figures would be better."),
     ("Loan defaults", "of a credit-only office: 9 % of loans end in default, above KUR's reported "
