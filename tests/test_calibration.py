@@ -48,8 +48,10 @@ def test_survival_of_entrants(default_run):
 
 
 def test_export_share(default_run):
+    from sim import validate
     share = default_run.monthly["export_share"].iloc[1:].mean()
-    assert 0.014 <= share <= 0.035  # exports 3.54 % of MSME value added (2019), less of sales
+    band = {t.key: t for t in validate.TARGETS}["export_share"]  # 1.4-3.5 % of MSME sales
+    assert band.low <= 100 * share <= band.high
 
 
 def test_population_and_composition_are_stationary(default_run):

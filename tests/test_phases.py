@@ -216,6 +216,9 @@ def test_diversification_shrinks_shocks_with_lines_of_business():
     f = phases.diversification(p, np.array([0.0, 5e6, 10e6, 40e6, 1e18]))
     assert f == pytest.approx(np.sqrt([1.0, 1.0, 1.0, 0.2 + 0.8 / 4, 0.2]), rel=1e-6)
     assert phases.diversification(p.replace(common_shock_share=1.0), np.array([1e9])) == pytest.approx([1.0])
+    # single precision, like the shocks it scales (docs/ODD.md §2), on both branches
+    assert f.dtype == np.float32
+    assert phases.diversification(p.replace(common_shock_share=1.0), np.array([1e9])).dtype == np.float32
 
 
 def test_productivity_is_an_ar1_with_the_stated_long_run_spread():

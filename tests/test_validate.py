@@ -308,3 +308,14 @@ def test_the_grant_rows_carry_de_mels_bands():
     assert sub.judge(1.4, 120) == "pass" and sub.judge(1.6, 120) == "fail"
     assert growth.judge(2.9, 120) == "fail" and growth.judge(5.7, 120) == "pass"
     assert growth.judge(8.1, 120) == "fail"
+
+
+def test_the_export_target_is_the_share_of_msme_sales_the_data_give_in_validate_and_calibrate():
+    """Exports were 3.54 % of MSME value added in 2019 (KemenKopUKM data), so 1.4-3.5 % of sales;
+    the 14.5 % of the seed paper's Table 1 is MSMEs' share of national exports (docs/calibration.md,
+    "The export target"). validate's band and calibrate's target must agree."""
+    from sim import calibrate
+    row = {t.key: t for t in val.TARGETS}["export_share"]
+    assert (row.low, row.high) == (1.4, 3.5) and row.unit == "%"
+    fit = {t.name: t for t in calibrate.TARGETS}["export_share"]
+    assert row.low <= 100 * (fit.value - fit.tolerance) and 100 * (fit.value + fit.tolerance) <= row.high + 1e-9
