@@ -44,6 +44,7 @@ class Target:
     tolerance: float  # a gap of one tolerance adds 1 to the distance
     unit: str
     source: str
+    at_least: bool = False  # a lower bound: a figure above ``value`` adds nothing
 
 
 TARGETS: tuple[Target, ...] = (
@@ -55,7 +56,9 @@ TARGETS: tuple[Target, ...] = (
     Target("export_share", 0.025, 0.01, "share of MSME sales",
            "KemenKopUKM 2019 data: MSME exports Rp 339.2 T, 3.54 % of MSME value added (Rp 9,580.8 T); "
            "of sales 1.4-3.5 %"),
-    Target("micro_sales", 76.1, 19.0, "Rp M/yr, mean of micro firms", "UMKM Indonesia 2020"),
+    Target("micro_sales", 76.1, 19.0, "Rp M/yr, mean sales of micro firms, at least",
+           "UMKM Indonesia 2020: value added per micro unit (GDP contribution / units), which sales "
+           "exceed", at_least=True),
     Target("micro_workers", 1.7, 0.4, "workers per micro firm", "KemenKopUKM 2019"),
     Target("growth_young", 0.08, 0.04, "mean 1-yr log growth, survivors aged 1-3",
            "Haltiwanger, Jarmin & Miranda 2013 (positive); Hsieh & Klenow 2014 (slower in India, "
@@ -184,7 +187,11 @@ def distance(m: dict[str, float], targets: Sequence[Target] = TARGETS) -> float:
 
 
 def _gap(value: float, t: Target) -> float:
-    return 100.0 if not math.isfinite(value) else (value - t.value) / t.tolerance
+    if not math.isfinite(value):
+        return 100.0
+    if t.at_least and value >= t.value:
+        return 0.0
+    return (value - t.value) / t.tolerance
 
 
 # -- search -------------------------------------------------------------------------------------

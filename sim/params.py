@@ -83,7 +83,8 @@ class Parameters:
         "Reference capital at which a firm of ability 1 has capacity output_at_ref.")
     output_at_ref: float = _p(
         7.113e6, "Rp/month", 1e4, 1e9, "uncertainty",
-        "assumption, calibrated to micro sales ~Rp 76.1 M/yr (UMKM Indonesia 2020)",
+        "assumption, calibrated towards mean sales of micro firms of at least Rp 76.1 M/yr (UMKM Indonesia "
+        "2020: value added per micro unit, which sales exceed)",
         "Monthly output capacity of a firm with ability 1 and capital capital_ref.")
     shock_sd: float = _p(
         0.4294, "log points", 0.0, 2.0, "uncertainty", "assumption",
@@ -279,7 +280,9 @@ class Parameters:
         1.7, "workers", 1.0, 100.0, "uncertainty", "KemenKopUKM 2019 (micro ~1.7 workers/unit)",
         "Workers of a firm with annual sales workers_sales_ref.")
     workers_sales_ref: float = _p(
-        76.1e6, "Rp/yr", 1e5, 1e12, "setting", "UMKM Indonesia 2020 (micro mean sales)",
+        76.1e6, "Rp/yr", 1e5, 1e12, "setting",
+        "UMKM Indonesia 2020 (value added per micro unit, used as a sales scale: docs/calibration.md, "
+        "known gaps, Money scale)",
         "Annual sales at which a firm has workers_at_ref workers.")
     workers_elasticity: float = _p(
         0.6, "1", 0.0, 1.5, "uncertainty",

@@ -165,3 +165,10 @@ def test_identification_known_answer_on_a_cubic_simulator():
         1e-3 * R**3 / abs(2.0 * R * (3 * x**2 + h**2)), rel=1e-9)
     assert rows.loc[other, "se_alone_share_of_range"] == np.inf
     assert rows.loc[name, "moved_most"].startswith("cube")
+
+
+def test_a_lower_bound_target_adds_nothing_above_it_and_the_squared_gap_below_it():
+    t = Target("a", 10.0, 2.0, "", "", at_least=True)
+    assert distance({"a": 10.0}, (t,)) == 0.0 and distance({"a": 1e9}, (t,)) == 0.0
+    assert distance({"a": 7.0}, (t,)) == pytest.approx(1.5**2)
+    assert distance({"a": float("nan")}, (t,)) == pytest.approx(100.0**2)

@@ -319,3 +319,21 @@ def test_the_export_target_is_the_share_of_msme_sales_the_data_give_in_validate_
     assert (row.low, row.high) == (1.4, 3.5) and row.unit == "%"
     fit = {t.name: t for t in calibrate.TARGETS}["export_share"]
     assert row.low <= 100 * (fit.value - fit.tolerance) and 100 * (fit.value + fit.tolerance) <= row.high + 1e-9
+
+
+def test_the_money_rows_bound_mean_sales_from_below_by_value_added_per_firm():
+    """UMKM Indonesia 2020's 'business income' per unit is each class's GDP contribution over its units
+    (value added; micro Rp 4,727 T over 62.1 M units = Rp 76.1 M), and sales exceed value added, so the
+    rows are lower bounds within the class figures' factor 1.5, and calibrate's target is one-sided."""
+    from sim import calibrate
+    rows = {t.key: t for t in val.TARGETS}
+    for name, va in (("micro", 76.1), ("small", 1640), ("medium", 29700)):
+        row = rows[f"sales_{name}"]
+        assert row.high is None and row.low == pytest.approx(va / 1.5, rel=5e-3) and row.counts
+        assert row.judge(va, 120) == "pass" and row.judge(10 * va, 120) == "pass"
+        assert row.judge(0.6 * va, 120) == "fail"
+        assert "value added" in row.target and "GDP" in row.source
+    fit = {t.name: t for t in calibrate.TARGETS}["micro_sales"]
+    assert fit.at_least and fit.value == 76.1
+    assert calibrate.distance({"micro_sales": 500.0}, (fit,)) == 0.0
+    assert calibrate.distance({"micro_sales": 76.1 - 19.0}, (fit,)) == pytest.approx(1.0)
