@@ -58,6 +58,7 @@ class Purpose(IntEnum):
     VOLATILITY = 17  # a new volatility spell when the last one ends: factor and length (a uniform pair)
     REVIEW = 18  # whether an owner closes after a losing year (a uniform)
     POOL = 19  # which of a burn-in slice's firms join the stationary population (generator)
+    CHAIN = 20  # the seed of each further independent chain of a burn-in (a key)
 
 
 def _mix_int(x: int) -> int:

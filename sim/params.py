@@ -65,6 +65,14 @@ class Parameters:
         "the small-firm count takes to forget its level), pooled into the stationary population "
         "the runs start from: every firm above micro, weighted 1 / burn_in_slices, and a keyed "
         "1 / burn_in_slices share of the micro firms.", integer=True)
+    burn_in_chains: int = _p(
+        4, "chains", 1, 16, "setting",
+        "assumption (checked by msme-sim validate, as burn_in_months)",
+        "Independent burn-ins (each of min(n_firms, burn_in_firms) firms, from its own seed derived "
+        "from burn_in_seed) whose pooled moments together make the stationary population, each with "
+        "weight 1 / burn_in_chains: the start's upper tail is then the average of that many cities "
+        "rather than the luck of one. Costs that many times the burn-in's time, once per parameter set.",
+        integer=True)
     burn_in_firms: int = _p(
         40_000, "firms", 100, 1_000_000, "setting", "assumption",
         "Largest population simulated during burn-in; a larger city is resampled from it.",

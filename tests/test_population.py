@@ -1,6 +1,7 @@
 """The starting city: the burn-in's pooled moments and the weighted draw (sim/population.py)."""
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -10,17 +11,19 @@ from sim.keyed import Keys, Purpose
 from sim.params import Parameters
 from sim.population import burn_in, burn_in_parameters, entrants_table, initial_table, weighted_draw
 
-P = Parameters(n_firms=600, burn_in_firms=600, burn_in_months=240, burn_in_slices=4)
+P = Parameters(n_firms=600, burn_in_firms=600, burn_in_months=240, burn_in_slices=4, burn_in_chains=1)
 MONTH_COLUMNS = ("entry_month", "apply_month", "served_month", "volatility_until")
 
 
-def _moments(p, keep=()):
+def _moments(p, keep=(), keys=None, share=None):
     """Firms alive, and firms above micro under either law, at each of the burn-in's pooled
     moments, replayed step by step as ``burn_in`` runs them; with ``keep``, also those columns of
     the rows the pool should hold (every firm above micro, and the keyed share of the micro firms
-    that ``burn_in``'s rule picks), as the city has them at that moment."""
+    that ``burn_in``'s rule picks: 1 / ``share``, by default one over the slices), as the city has
+    them at that moment. ``keys``: a chain's keys (default: the first chain's, ``burn_in_seed``)."""
     pb = burn_in_parameters(p)
-    keys = Keys(p.burn_in_seed)
+    keys = keys or Keys(p.burn_in_seed)
+    share = share or p.burn_in_slices
     city = City(pb, keys, entrants_table(pb, keys, p.burn_in_firms), record=False)
     k, gap = p.burn_in_slices, p.burn_in_months // (2 * p.burn_in_slices)
     city.run(p.burn_in_months - (k - 1) * gap)
@@ -33,7 +36,7 @@ def _moments(p, keep=()):
         for law in ("law20_2008", "pp7_2021"):
             above |= classify(law, city.firms["capital"], city.annual_sales, age) > 0
         micro = np.flatnonzero(~above)
-        picked = keys.generator(Purpose.POOL, city.month).choice(micro, size=round(micro.size / k),
+        picked = keys.generator(Purpose.POOL, city.month).choice(micro, size=round(micro.size / share),
                                                                 replace=False)
         rows = np.sort(np.concatenate([np.flatnonzero(above), picked]))
         cols = {c: city.firms[c][rows].copy() for c in keep}
@@ -66,6 +69,31 @@ def test_the_pool_holds_each_moments_firms_as_its_rule_picks_them():
     for col in MONTH_COLUMNS:
         np.testing.assert_array_equal(pool[col], np.concatenate([m[4][col] - m[0] for m in moments]),
                                       err_msg=col)
+
+
+def test_chains_are_independent_burn_ins_pooled_with_equal_weight():
+    """Two chains: the first from burn_in_seed's keys, the second from keys derived from them; each
+    chain's moments as one chain would pool them, but with half the weight and half the micro share,
+    so the pool is still about one city, and its upper tail the average of both chains."""
+    p = P.replace(burn_in_chains=2)
+    root = Keys(p.burn_in_seed)
+    chains = [_moments(p, keep=("capital", "entry_month"), keys=k, share=2 * p.burn_in_slices)
+              for k in (root, Keys(root.key(Purpose.CHAIN, 1)))]
+    pool = burn_in(p)
+    rows = [m[4] for chain in chains for m in chain]
+    np.testing.assert_array_equal(pool["capital"], np.concatenate([r["capital"] for r in rows]))
+    np.testing.assert_array_equal(pool["entry_month"],
+                                  np.concatenate([m[4]["entry_month"] - m[0] for c in chains for m in c]))
+    w = pool["pool_weight"]
+    assert set(np.unique(w)) <= {1.0, 1 / 8}
+    above = [m[2] for chain in chains for m in chain]
+    assert np.count_nonzero(w < 1) == sum(above) and w[w < 1].sum() == pytest.approx(sum(above) / 8)
+    assert abs(w.sum() - np.mean([m[1] for chain in chains for m in chain])) <= 8 * 0.5
+    # the chains differ (independent luck), and one chain alone is the old single burn-in
+    assert [m[2] for m in chains[0]] != [m[2] for m in chains[1]]
+    one = burn_in(P)
+    first = np.concatenate([m[4]["capital"] for m in _moments(P, keep=("capital",))])
+    np.testing.assert_array_equal(one["capital"], first)
 
 
 def test_one_slice_is_the_burn_ins_end():

@@ -69,10 +69,8 @@ EFFECTS = {
     "integrated_database": {"registered": +1, "aware": +1, "applications": +1},
     "socialisation_campaign": {"aware": +1, "registered": +1, "applications": +1},
     "clear_services": {"applications": +1},
-    # a small lasting scar: two and a half years after demand recovers, sales are about 0.3 % below
-    # the baseline on every seed (since the market's spillover: the firms the shock closed took their
-    # spare capacity with them, and entrants take years to build their custom)
-    "covid_shock": {"sales_shock": -1, "sales_later": -1},
+    # (what is left two and a half years after demand recovers: NO_EFFECT below)
+    "covid_shock": {"sales_shock": -1},
     "recommended_package": {"aware": +1, "registered": +1, "applications": +1, "match": +1,
                             "capacity": +1},
 }
@@ -84,6 +82,13 @@ NO_EFFECT = {
     ("integrated_database", "match"): "today's office draws each instrument from its mix (first come), "
                                       "so better data cannot improve the choice; under diagnosis "
                                       "targeting it does (test below)",
+    ("covid_shock", "sales_later"): "two and a half years after demand recovers, sales differ from the "
+                                    "baseline by about 0.2 %, and the sign is a few leading firms' fate: "
+                                    "traced at month 72 on seeds 1 and 2, the three firms whose sales "
+                                    "differ most account for all of a lower total, while the rest of the "
+                                    "city sells more (Rp +433 M and +1,009 M a year); one of the four "
+                                    "seeds is above the baseline (the scar was 'clear' with the "
+                                    "one-chain start, by luck of the same kind)",
 }
 
 
@@ -141,8 +146,8 @@ def test_diagnosis_targeting_gives_more_firms_what_they_need():
 
 
 def test_covid_scars_the_city(study):
-    """Demand is back to normal after month 42, but firms that closed in the shock are not all
-    replaced: sales stay a little lower years later, far less than in the shock itself."""
+    """Demand is back to normal after month 42, and years later sales are back near the baseline's:
+    any difference left is far less than in the shock itself (its sign: NO_EFFECT above)."""
     dip = _diff(study, "covid_shock", "sales_shock")
     later = _diff(study, "covid_shock", "sales_later")
     assert (abs(later) < 0.2 * abs(dip)).all()
