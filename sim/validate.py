@@ -31,7 +31,8 @@ KEMENKOP_2019 = "KemenKopUKM 2019 (Law 20/2008 classes)"
 KNAUP = "Knaup 2005, Monthly Labor Review (US)"
 HJM = "Haltiwanger, Jarmin & Miranda 2013, REStat"
 STANLEY = "Stanley et al. 1996, Nature"
-UMKM_VA = ("UMKM Indonesia 2020 (2019 data), as tabulated in DPR RI, National Interest dan Agenda Pembangunan, p. 12: business income per unit = the class's GDP contribution / units")
+UMKM_VA = ("UMKM Indonesia 2020 (2019 data), as tabulated in DPR RI, National Interest dan Agenda "
+           "Pembangunan, p. 12: business income per unit = the class's GDP contribution / units")
 
 
 @dataclass(frozen=True)
