@@ -43,9 +43,9 @@ CAVEATS = (
                                                                   "economies."),
     ("Old firms shrink slightly", "survivors aged 10 years or more lose about 4.3 % of sales a year."),
     ("The start inherits the luck of the burn-in",
-     "the city's start can hold about one seed-SD fewer or more small and medium firms than runs "
-     "settle at, so their time paths can trend a little; comparisons between scenarios are not "
-     "affected."),
+     "the city's start (four pooled burn-ins) can hold up to about half a seed-SD fewer or more "
+     "small and medium firms than runs settle at, so their time paths can trend a little; "
+     "comparisons between scenarios are not affected."),
     ("Graduation out of micro", "is about 0.2 % a year; Medan's 0.5 % 'upgraded' counts licences, "
                                 "not class changes."),
     ("Survival", "is checked against a US benchmark; Indonesian figures would be better."),
