@@ -20,7 +20,7 @@ gives two 32-bit uniforms, or two single-precision standard normals by the Box-M
 from __future__ import annotations
 
 import math
-from enum import IntEnum
+from enum import IntEnum, unique
 
 import numpy as np
 
@@ -37,6 +37,7 @@ _HALF, _MINUS_TWO = np.float32(0.5), np.float32(-2.0)
 _TWO_M24, _TWO_PI_M24 = np.float32(2.0**-24), np.float32(2.0 * np.pi * 2.0**-24)
 
 
+@unique
 class Purpose(IntEnum):
     """What a draw is for; each purpose is its own stream (never reorder: results depend on it)."""
     SHOCKS = 1  # productivity shock and quality change (a normal pair)

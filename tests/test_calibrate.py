@@ -172,3 +172,4 @@ def test_a_lower_bound_target_adds_nothing_above_it_and_the_squared_gap_below_it
     assert distance({"a": 10.0}, (t,)) == 0.0 and distance({"a": 1e9}, (t,)) == 0.0
     assert distance({"a": 7.0}, (t,)) == pytest.approx(1.5**2)
     assert distance({"a": float("nan")}, (t,)) == pytest.approx(100.0**2)
+    assert distance({"a": float("inf")}, (t,)) == distance({"a": -float("inf")}, (t,)) == pytest.approx(100.0**2)

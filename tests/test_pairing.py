@@ -144,3 +144,11 @@ def test_a_packed_uniform_compares_exactly_as_its_floats():
             assert np.array_equal(u.below(h), floats < h), (u.shift, h)
         for h in floats[:50]:  # a drawn value itself is not below itself
             assert np.array_equal(u.below(h), floats < h)
+
+
+def test_every_purpose_is_its_own_stream():
+    """Two purposes with one number would silently share a stream (e.g. a new purpose numbered as
+    an old one): ``Purpose`` is unique, and its numbers are never reused."""
+    from sim.keyed import Purpose
+    assert len(Purpose) == len(Purpose.__members__) == len({int(p) for p in Purpose})
+    assert Purpose.POOL == 19 and Purpose.CHAIN == 20

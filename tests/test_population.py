@@ -96,6 +96,19 @@ def test_chains_are_independent_burn_ins_pooled_with_equal_weight():
     np.testing.assert_array_equal(one["capital"], first)
 
 
+def test_every_further_chain_has_its_own_keys():
+    """Three chains: each from its own derived keys (not copies of one another), in order."""
+    p = P.replace(burn_in_chains=3, burn_in_slices=2)
+    root = Keys(p.burn_in_seed)
+    chains = [_moments(p, keep=("capital",), keys=k, share=3 * p.burn_in_slices)
+              for k in (root, *(Keys(root.key(Purpose.CHAIN, c)) for c in (1, 2)))]
+    pool = burn_in(p)
+    np.testing.assert_array_equal(pool["capital"],
+                                  np.concatenate([m[4]["capital"] for chain in chains for m in chain]))
+    firms = [tuple(m[1] for m in chain) for chain in chains]
+    assert len(set(firms)) == 3
+
+
 def test_one_slice_is_the_burn_ins_end():
     p = P.replace(burn_in_slices=1)
     (month, alive, *_), = _moments(p)

@@ -95,6 +95,13 @@ def test_caveats_follow_the_known_gaps_of_the_calibration_notes():
     assert [t.rstrip(".:") for t in titles] == [t for t, _ in report.CAVEATS]
 
 
+def test_the_money_caveat_says_the_data_are_value_added_and_money_is_relative():
+    """The published class figures are value added per firm (docs/calibration.md, Money scale), and
+    the model's firms sell less: a reader must learn to read its rupiah as relative."""
+    money = dict(report.CAVEATS)["Money scale"]
+    assert "value added" in money and "relative" in money and "below" in money
+
+
 def test_the_report_opens_offline_in_headless_chromium(study, tmp_path):
     if CHROMIUM is None:
         assert not os.environ.get("MSME_SIM_REQUIRE_BROWSER"), "chromium is missing (.ci/run installs it)"
