@@ -58,7 +58,7 @@ class Parameters:
         "moments of its second half: burn_in_slices).", integer=True)
     burn_in_slices: int = _p(
         10, "slices", 1, 100, "setting",
-        "assumption: in the default 40,000-firm burn-in the small firms number 29-42 at moments ten "
+        "assumption: in a 40,000-firm burn-in (the default until 2026-11-29) the small firms number 29-42 at moments ten "
         "years apart (decade means 35-53 over 250 years), so one moment of it is a poor start",
         "Moments of the burn-in, evenly spaced over its second half and ending with its last month "
         "(every burn_in_months // (2 * burn_in_slices) months: 120 at the defaults, about the time "
@@ -74,7 +74,9 @@ class Parameters:
         "rather than the luck of one. Costs that many times the burn-in's time, once per parameter set.",
         integer=True)
     burn_in_firms: int = _p(
-        40_000, "firms", 100, 1_000_000, "setting", "assumption",
+        90_000, "firms", 100, 1_000_000, "setting",
+        "assumption (checked by msme-sim validate: the class composition depends on the city's size, "
+        "so the default city burns in whole; docs/ODD.md §5)",
         "Largest population simulated during burn-in; a larger city is resampled from it.",
         integer=True)
     burn_in_seed: int = _p(
@@ -119,7 +121,7 @@ class Parameters:
 
     # --- market ------------------------------------------------------------------------------
     demand_per_firm: float = _p(
-        4.638e6, "Rp/month per firm of n_firms", 1e4, 1e10, "uncertainty",
+        4.755e6, "Rp/month per firm of n_firms", 1e4, 1e10, "uncertainty",
         "calibrated so the default city sustains about n_firms firms (docs/calibration.md)",
         "City demand for MSME output: n_firms * demand_per_firm per month.")
     demand_growth: float = _p(
@@ -166,7 +168,7 @@ class Parameters:
         "Monthly persistence of log product quality at or below 0, the typical entrant's (an AR(1) "
         "toward it: laggards catch up); above 0 see leader_imitation. 1: a random walk.")
     leader_imitation: float = _p(
-        0.4074, "1", 0.0, 1.0, "uncertainty",
+        0.3295, "1", 0.0, 1.0, "uncertainty",
         "assumption; laggards catch up by learning from better firms (Lucas & Moll 2014; Luttmer "
         "2007), while how fast a leader is copied is open (its patents, know-how and customers "
         "protect it)",
