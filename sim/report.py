@@ -39,11 +39,11 @@ CAVEATS = (
      "a firm exports only above a minimum market access, so a service that lifts a high-quality "
      "firm over it can make that firm several times larger; one such firm can move a scenario's "
      "effect on city sales by billions of rupiah in a seed."),
-    ("Older firms are only 1.43 times the workers of young ones", "against about 2 in comparable "
+    ("Older firms are only 1.48 times the workers of young ones", "against about 2 in comparable "
                                                                   "economies."),
-    ("Old firms shrink slightly", "survivors aged 10 years or more lose about 4.3 % of sales a year."),
+    ("Old firms shrink slightly", "survivors aged 10 years or more lose about 4.2 % of sales a year."),
     ("The start inherits the luck of the burn-in",
-     "the city's start (four pooled burn-ins) can hold up to about half a seed-SD fewer or more "
+     "the city's start (four pooled burn-ins) can hold up to about one seed-SD fewer or more "
      "small and medium firms than runs settle at, so their time paths can trend a little; "
      "comparisons between scenarios are not affected."),
     ("Graduation out of micro", "is about 0.2 % a year; Medan's 0.5 % 'upgraded' counts licences, "
