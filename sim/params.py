@@ -58,8 +58,9 @@ class Parameters:
         "moments of its second half: burn_in_slices).", integer=True)
     burn_in_slices: int = _p(
         10, "slices", 1, 100, "setting",
-        "assumption: in a 40,000-firm burn-in (the default until 2026-11-29) the small firms number 29-42 at moments ten "
-        "years apart (decade means 35-53 over 250 years), so one moment of it is a poor start",
+        "assumption: in a 40,000-firm burn-in (the default until 2026-11-29) the small firms number "
+        "29-42 at moments ten years apart (decade means 35-53 over 250 years), so one moment of it is "
+        "a poor start",
         "Moments of the burn-in, evenly spaced over its second half and ending with its last month "
         "(every burn_in_months // (2 * burn_in_slices) months: 120 at the defaults, about the time "
         "the small-firm count takes to forget its level), pooled into the stationary population "
