@@ -31,7 +31,7 @@ CAVEATS = (
     # the known gaps of docs/calibration.md, one line each (a test keeps the two in step)
     ("Money scale", "mean sales per firm are below the published value added per firm of each class "
                     "(micro Rp 45 M a year against Rp 76 M of value added, which sales must exceed; "
-                    "small and medium firms 3-5 times smaller still): read money amounts as "
+                    "small and medium firms 2.6-4.7 times below theirs): read money amounts as "
                     "relative, not as rupiah of the real city."),
     ("The largest firms are not the calmest", "the top size decile's growth is a little more "
                                               "volatile than the ninth's."),
