@@ -16,6 +16,14 @@ import mesa
 from sim.params import Parameters
 
 
+def export_pull(p: Parameters, access: float) -> float:
+    """Share of a firm's pull it brings abroad: 0 to 1 across the access band (sim.phases)."""
+    if p.export_access_spread < 1e-6:
+        return 1.0 if access >= p.export_access_threshold else 0.0
+    low = p.export_access_threshold - 0.5 * p.export_access_spread
+    return min(1.0, max(0.0, (access - low) / p.export_access_spread))
+
+
 class Firm(mesa.Agent):
     def __init__(self, model, month: int):
         super().__init__(model)
@@ -73,8 +81,9 @@ class Firm(mesa.Agent):
         m, p, r = self.model, self.model.p, self.model.rng
         dom = min(self.cap, m.price * self.weight)
         exp = 0.0
-        if self.access >= p.export_access_threshold:
-            exp = min(self.cap - dom, m.price_x * self.weight)
+        pull = export_pull(p, self.access)
+        if pull > 0:
+            exp = min(self.cap - dom, m.price_x * self.weight * pull)
         self.sales = dom + exp
         self.history[m.steps % 12] = self.sales
         prof = p.margin * self.sales - p.fixed_cost
@@ -136,7 +145,7 @@ class PerAgentModel(mesa.Model):
         firms.do("produce")
         demand = p.n_firms * p.demand_per_firm
         self.price = self.clearing_price(firms, demand)
-        wx = sum(a.weight for a in firms if a.access >= p.export_access_threshold)
+        wx = sum(a.weight * export_pull(p, a.access) for a in firms)
         self.price_x = p.export_demand_ratio * demand / wx if wx > 0 else 0.0
         firms.do("sell_and_finance")
         for _ in range(int(self.rng.poisson(p.entry_rate * p.n_firms))):

@@ -150,7 +150,16 @@ class Parameters:
         "try another seller); the rest is lost to large firms, imports or not bought.")
     export_access_threshold: float = _p(
         0.6, "access (0-1)", 0.0, 1.0, "uncertainty", "assumption",
-        "Market access a firm needs to sell into the export market.")
+        "Market access at which a firm brings half its pull to the export market (the middle of "
+        "export_access_spread; with a spread of 0, the access a firm needs to export at all).")
+    export_access_spread: float = _p(
+        0.2, "access (0-1)", 0.0, 1.0, "uncertainty",
+        "assumption; Das, Roberts & Tybout 2007 and Eaton, Kortum & Kramarz 2011 (what it takes to "
+        "export differs between firms and markets, so exporting rises gradually with a firm's "
+        "characteristics rather than at one cut-off)",
+        "Width of the band of market access over which a firm's pull on the export market rises "
+        "in a straight line from none to its full domestic pull (centred on "
+        "export_access_threshold). 0: a hard threshold.")
     export_demand_ratio: float = _p(
         0.04289, "share of city demand", 0.0, 10.0, "uncertainty",
         "calibrated to exports' share of MSME sales, 1.4-3.5 % (MSME exports Rp 339.2 T = 3.54 % of "
@@ -553,6 +562,8 @@ PLAUSIBLE: dict[str, tuple[float, float, str]] = {
     "scale_weight_subsistence": (0.0, 0.3, "assumption (subsistence firms' clientele grows little "
                                            "with capacity)"),
     "export_access_threshold": (0.4, 0.8, "assumption"),
+    "export_access_spread": (0.0, 0.4, "assumption (from the hard threshold to a band of 0.4, "
+                                       "more than twice the spread of entrants' access)"),
     "spillover": (0.0, 1.0, _CAL),
     "export_demand_ratio": (0.01, 0.3, _CAL),
     "quality_drift": (-0.02, 0.0, _CAL),

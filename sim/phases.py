@@ -152,14 +152,31 @@ def clearing_price(p: Parameters, cap, weight, demand: float) -> float:
     return price
 
 
+def export_pull(p: Parameters, access) -> np.ndarray:
+    """Share of its domestic pull a firm brings to the export market (float32, 0 to 1): rising in a
+    straight line from 0 at access ``export_access_threshold - export_access_spread / 2`` to 1 at
+    ``export_access_threshold + export_access_spread / 2``. A firm wins export buyers one at a time
+    as its access improves, each with its own requirements (certificates, volumes, contacts), so
+    the pull rises gradually rather than at one threshold (docs/ODD.md, Export market). A spread
+    of 0 (or below 1e-6, narrower than single precision resolves access) is the hard threshold: 1
+    at or above it, else 0."""
+    if p.export_access_spread < 1e-6:
+        return np.asarray(access >= p.export_access_threshold, np.float32)
+    low = p.export_access_threshold - 0.5 * p.export_access_spread
+    pull = np.subtract(access, np.float32(low), dtype=np.float32)
+    pull *= np.float32(1.0 / p.export_access_spread)
+    return np.clip(pull, np.float32(0.0), np.float32(1.0), out=pull)
+
+
 def market(p: Parameters, cap, weight, access, city_demand: float) -> Sales:
     """Split city demand (and export demand) by weight; each firm sells at most its capacity, and a
-    share ``spillover`` of what full firms turn away goes to the others (``clearing_price``)."""
+    share ``spillover`` of what full firms turn away goes to the others (``clearing_price``).
+    Abroad a firm's weight is scaled by its ``export_pull``."""
     price = clearing_price(p, cap, weight, city_demand)
     domestic = np.multiply(weight, np.float32(price))
     np.minimum(cap, domestic, out=domestic)
-    exporters = access >= p.export_access_threshold
-    w_x = np.multiply(weight, exporters)  # (whole-array operations beat np.where and boolean indexing)
+    w_x = export_pull(p, access)
+    w_x *= weight
     total_x = float(w_x.sum(dtype=np.float64))
     if total_x > 0 and p.export_demand_ratio > 0:
         w_x *= np.float32(p.export_demand_ratio * city_demand / total_x)

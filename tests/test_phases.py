@@ -91,11 +91,32 @@ def test_clearing_price_is_the_same_whatever_the_bound_on_the_price(margin, monk
 
 
 def test_export_only_above_access_threshold_and_within_spare_capacity():
-    p = P.replace(export_demand_ratio=1.0, export_access_threshold=0.6, spillover=0.0)
+    p = P.replace(export_demand_ratio=1.0, export_access_threshold=0.6, export_access_spread=0.0,
+                  spillover=0.0)
     cap = np.array([100.0, 100.0])
     sold = phases.market(p, cap, np.array([1.0, 1.0]), np.array([0.5, 0.9]), city_demand=100.0)
     assert sold.domestic == pytest.approx([50.0, 50.0])
     assert sold.export == pytest.approx([0.0, 50.0])  # 100 demanded abroad, 50 spare
+
+
+def test_export_pull_rises_in_a_straight_line_across_the_access_band():
+    p = P.replace(export_access_threshold=0.6, export_access_spread=0.2)
+    access = np.array([0.0, 0.5, 0.55, 0.6, 0.65, 0.7, 0.95], np.float32)
+    pull = phases.export_pull(p, access)
+    assert pull.dtype == np.float32
+    assert pull == pytest.approx([0.0, 0.0, 0.25, 0.5, 0.75, 1.0, 1.0], abs=1e-6)
+    # a spread of 0 is the hard threshold, the threshold itself included
+    hard = phases.export_pull(p.replace(export_access_spread=0.0), access)
+    assert hard.tolist() == [0, 0, 0, 1, 1, 1, 1]
+
+
+def test_export_demand_is_shared_by_weight_times_pull():
+    # three firms of equal weight and ample capacity: pulls 0, 0.25 and 1 share 60 of export demand
+    p = P.replace(export_demand_ratio=0.6, export_access_threshold=0.6, export_access_spread=0.2,
+                  spillover=0.0)
+    sold = phases.market(p, np.full(3, 1e3), np.ones(3), np.array([0.4, 0.55, 0.8]), city_demand=100.0)
+    assert sold.export == pytest.approx([0.0, 12.0, 48.0], rel=1e-6)
+    assert sold.export.sum() == pytest.approx(0.6 * 100.0, rel=1e-6)
 
 
 def test_accumulate_replaces_depreciation_first_reinvests_only_when_busy_and_losses_eat_capital():
@@ -485,3 +506,17 @@ def test_by_type_is_np_where_to_the_bit(g, s):
     got = phases.by_type(flags, g, s)
     assert got.dtype == np.float32
     assert np.array_equal(got.view(np.int32), np.where(flags, np.float32(g), np.float32(s)).view(np.int32))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(0.0, 1.0), st.floats(0.0, 1.0),
+       st.lists(st.floats(0.0, 1.0, width=32), min_size=2, max_size=30))
+def test_export_pull_is_a_share_that_never_falls_as_access_rises(threshold, spread, access):
+    p = P.replace(export_access_threshold=threshold, export_access_spread=spread)
+    a = np.sort(np.array(access, np.float32))
+    pull = phases.export_pull(p, a)
+    assert ((pull >= 0) & (pull <= 1)).all()
+    assert (np.diff(pull) >= 0).all()
+    # none below the band, all of it above
+    assert (pull[a <= threshold - spread / 2 - 1e-6] == 0).all()
+    assert (pull[a >= threshold + spread / 2 + 1e-6] == 1).all()
