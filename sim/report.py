@@ -35,10 +35,6 @@ CAVEATS = (
                     "relative, not as rupiah of the real city."),
     ("The largest firms are not the calmest", "the top size decile's growth is a little more "
                                               "volatile than the ninth's."),
-    ("A service can change the fate of a leading firm",
-     "a firm exports only above a minimum market access, so a service that lifts a high-quality "
-     "firm over it can make that firm several times larger; one such firm can move a scenario's "
-     "effect on city sales by billions of rupiah in a seed."),
     ("Older firms are only 1.48 times the workers of young ones", "against about 2 in comparable "
                                                                   "economies."),
     ("Old firms shrink slightly", "survivors aged 10 years or more lose about 4.2 % of sales a year."),

@@ -85,9 +85,6 @@ NO_EFFECT = {
     ("steady_coordination", "served"): "the budget, not staff capacity, limits how many are served",
     ("socialisation_campaign", "served"): "more applicants, but the same budget serves the same number",
     ("clear_services", "served"): "more applicants, but the same budget serves the same number",
-    ("integrated_database", "match"): "today's office draws each instrument from its mix (first come), "
-                                      "so better data cannot improve the choice; under diagnosis "
-                                      "targeting it does (test below)",
 }
 
 
