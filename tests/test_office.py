@@ -170,3 +170,15 @@ def test_office_outcomes_are_reported():
         assert col in out
     assert (out["office_capacity"] == m.params.office_capacity).all()
     assert out["served"].iloc[1:].sum() > 0
+
+
+def test_without_diagnosis_cases_follow_the_mix_in_cases_not_in_budget():
+    """The mix is in budget shares; cheap instruments get more cases: case shares are
+    (mix / unit cost) / sum(mix / unit cost)."""
+    m, t, _, _ = _first_served("first_come")
+    office = m.city.office
+    drawn = office._instruments(m.city, np.arange(t.n))
+    expected = (office.mix / office.costs) / (office.mix / office.costs).sum()
+    shares = np.bincount(drawn, minlength=len(INSTRUMENTS)) / drawn.size
+    assert shares == pytest.approx(expected, abs=0.03)
+    assert not np.allclose(expected, office.mix / office.mix.sum(), atol=0.03)  # the test can tell

@@ -1,3 +1,6 @@
+import importlib.util
+from pathlib import Path
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -520,3 +523,43 @@ def test_export_pull_is_a_share_that_never_falls_as_access_rises(threshold, spre
     # none below the band, all of it above
     assert (pull[a <= threshold - spread / 2 - 1e-6] == 0).all()
     assert (pull[a >= threshold + spread / 2 + 1e-6] == 1).all()
+
+
+def test_export_demand_follows_weight_as_well_as_pull():
+    # two firms above the band with weights 1 and 3: export demand splits 1:3
+    p = P.replace(export_demand_ratio=0.4, export_access_threshold=0.6, export_access_spread=0.2,
+                  spillover=0.0)
+    sold = phases.market(p, np.full(2, 1e3), np.array([1.0, 3.0]), np.array([0.9, 0.75]),
+                         city_demand=100.0)
+    assert sold.export == pytest.approx([10.0, 30.0], rel=1e-6)
+
+
+@pytest.mark.parametrize("spread", [1e-7, 1e-9, 1e-300])
+def test_a_spread_narrower_than_single_precision_is_the_hard_threshold(spread):
+    access = np.array([0.59, 0.6, 0.61], np.float32)
+    p = P.replace(export_access_threshold=0.6)
+    pull = phases.export_pull(p.replace(export_access_spread=spread), access)
+    hard = phases.export_pull(p.replace(export_access_spread=0.0), access)
+    assert np.isfinite(pull).all() and pull.tolist() == hard.tolist() == [0.0, 1.0, 1.0]
+
+
+def test_export_pull_is_single_precision_whatever_the_input():
+    assert phases.export_pull(P, np.array([0.3, 0.65])).dtype == np.float32
+
+
+def test_the_per_agent_reference_model_uses_the_same_export_rule():
+    """benchmarks/per_agent_model.py is the speed benchmark's reference: its scalar rule must be
+    the array model's."""
+    spec = importlib.util.spec_from_file_location(
+        "per_agent_model", Path(__file__).parents[1] / "benchmarks" / "per_agent_model.py")
+    ref = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ref)
+    grid = np.round(np.arange(0.0, 1.0001, 0.025), 3)
+    for threshold in (0.4, 0.6, 0.75):
+        for spread in (0.0, 1e-9, 0.1, 0.2, 0.4):
+            p = P.replace(export_access_threshold=threshold, export_access_spread=spread)
+            edges = [threshold, threshold - spread / 2, threshold + spread / 2]
+            access = np.concatenate([grid, np.clip(edges, 0, 1)]).astype(np.float32)
+            array_rule = phases.export_pull(p, access)
+            scalar_rule = [ref.export_pull(p, float(a)) for a in access]
+            assert scalar_rule == pytest.approx(array_rule.tolist(), abs=1e-5), (threshold, spread)
