@@ -93,7 +93,7 @@ SEARCH_RANGE: dict[str, tuple[float, float]] = {
         "ability_sd", "entrant_capital_median", "exit_hazard", "event_rate", "event_sd",
         "exit_profit", "reinvest_subsistence", "register_rate", "invest_utilisation",
         "volatility_dispersion", "volatility_spell", "quality_persistence", "review_close", "spillover",
-        "leader_imitation",
+        "leader_imitation", "alpha",
     )
 }
 

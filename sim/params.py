@@ -86,14 +86,16 @@ class Parameters:
 
     # --- production --------------------------------------------------------------------------
     alpha: float = _p(
-        0.8, "1", 0.1, 0.99, "uncertainty",
-        "assumption; with the defaults gives returns to capital near de Mel et al. 2008 (~5.7 %/month)",
+        0.475, "1", 0.1, 0.99, "uncertainty",
+        "fitted jointly with the capital and money parameters (docs/calibration.md, 2026-11-29): de "
+        "Mel et al. 2008's returns (~5.7 %/month) and the class figures' high sales per rupiah of "
+        "assets together ask for a low capital elasticity (0.8 until then)",
         "Output elasticity of capital: capacity = output_at_ref * ability * shock * (K/capital_ref)^alpha.")
     capital_ref: float = _p(
         10e6, "Rp", 1e5, 1e10, "setting", "-",
         "Reference capital at which a firm of ability 1 has capacity output_at_ref.")
     output_at_ref: float = _p(
-        7.113e6, "Rp/month", 1e4, 1e9, "uncertainty",
+        4.39e7, "Rp/month", 1e4, 1e9, "uncertainty",
         "assumption, calibrated towards mean sales of micro firms of at least Rp 76.1 M/yr (UMKM Indonesia "
         "2020: value added per micro unit, which sales exceed)",
         "Monthly output capacity of a firm with ability 1 and capital capital_ref.")
@@ -122,7 +124,7 @@ class Parameters:
 
     # --- market ------------------------------------------------------------------------------
     demand_per_firm: float = _p(
-        4.755e6, "Rp/month per firm of n_firms", 1e4, 1e10, "uncertainty",
+        8.244e6, "Rp/month per firm of n_firms", 1e4, 1e10, "uncertainty",
         "calibrated so the default city sustains about n_firms firms (docs/calibration.md)",
         "City demand for MSME output: n_firms * demand_per_firm per month.")
     demand_growth: float = _p(
@@ -213,7 +215,7 @@ class Parameters:
         "slowly); half-life of the gap ~2 years",
         "Monthly share of the remaining gap in log customer reach that a firm closes.")
     sales_per_line: float = _p(
-        8.529e6, "Rp/yr", 1e6, 1e12, "uncertainty",
+        1.706e7, "Rp/yr", 1e6, 1e12, "uncertainty",
         "assumption (one product, outlet or main customer of a small firm); Sutton 2002, "
         "Buldyrev et al. 2007 (firms as portfolios of independent activities)",
         "Annual sales per independent line of business; a firm has max(1, annual sales / this) lines.")
@@ -247,7 +249,7 @@ class Parameters:
         0.25, "share of sales", 0.0, 1.0, "uncertainty", "assumption",
         "Gross margin after materials and wages.")
     fixed_cost: float = _p(
-        2.676e5, "Rp/month", 0.0, 1e9, "uncertainty", "assumption",
+        4.982e5, "Rp/month", 0.0, 1e9, "uncertainty", "assumption",
         "Monthly fixed cost (rent, fees, utilities).")
     depreciation: float = _p(
         0.01, "1/month", 0.0, 1.0, "uncertainty", "assumption (~11 %/yr)",
@@ -271,7 +273,7 @@ class Parameters:
         "assumption; ~3 %/yr NIB registrations (OSS-RBA 2022) is a lower bound",
         "Expected entrants per month, relative to n_firms (Poisson).")
     entrant_capital_median: float = _p(
-        3.702e7, "Rp", 1e4, 1e10, "uncertainty", "assumption (BPUM grant Rp 2.4 M as a scale)",
+        1.439e7, "Rp", 1e4, 1e10, "uncertainty", "assumption (BPUM grant Rp 2.4 M as a scale)",
         "Median start-up capital of an entrant.")
     entrant_capital_sd: float = _p(
         0.8, "log points", 0.0, 3.0, "uncertainty", "assumption",
@@ -280,13 +282,13 @@ class Parameters:
         0.5e6, "Rp", 0.0, 1e9, "uncertainty", "assumption",
         "A firm whose capital falls below this closes (capital exhausted).")
     exit_profit: float = _p(
-        8.913e4, "Rp/month", -1e9, 1e9, "uncertainty",
+        1.783e5, "Rp/month", -1e9, 1e9, "uncertainty",
         "assumption (Hopenhayn 1992: firms exit when staying is worth less than leaving; 0 = an owner "
         "closes a business that has not covered its costs over a year)",
         "On each anniversary of entry a firm closes when its operating profit over the last 12 "
         "months (margin on sales less fixed costs) averages below this per month.")
     review_close: float = _p(
-        0.4001, "probability", 0.0, 1.0, "uncertainty",
+        0.3677, "probability", 0.0, 1.0, "uncertainty",
         "assumption; Gimeno, Folta, Cooper & Woo 1997, ASQ (owners differ in how long they keep an "
         "underperforming firm); Fichman & Levinthal 1991 (a honeymoon before resources run out)",
         "Chance that an owner closes the firm after a year that failed the yearly review (the rest "
@@ -533,7 +535,7 @@ CALIBRATED = ("volatility_dispersion", "volatility_spell", "quality_persistence"
               "entrant_reach", "reach_build", "quality_drift", "quality_sd", "fixed_cost", "entry_rate",
               "output_at_ref", "demand_per_firm", "growth_share", "sales_per_line", "common_shock_share",
               "export_demand_ratio", "event_rate", "event_sd", "exit_hazard", "entrant_capital_median",
-              "exit_profit", "reinvest_subsistence", "shock_sd", "register_rate")
+              "exit_profit", "reinvest_subsistence", "shock_sd", "register_rate", "alpha")
 """Parameters whose defaults were fitted by ``msme-sim calibrate`` (docs/calibration.md); their
 sources say why the value is plausible, the fit chose it."""
 
@@ -542,9 +544,11 @@ _CAL = "the calibration's search range (docs/calibration.md)"
 PLAUSIBLE: dict[str, tuple[float, float, str]] = {
     # name: (low, high, source) -- the range of values a sensitivity study should consider: what
     # the evidence leaves open, not the validation limits (which only keep the arithmetic sound)
-    "alpha": (0.5, 0.95, "assumption (returns to capital of micro firms 4-8 %/month at the "
-                         "defaults' scale: de Mel et al. 2008, McKenzie & Woodruff 2008)"),
-    "output_at_ref": (1e6, 2e7, _CAL),
+    "alpha": (0.3, 0.95, "assumption (returns to capital of micro firms 4-8 %/month at the "
+                         "defaults' scale: de Mel et al. 2008, McKenzie & Woodruff 2008; read with "
+                         "the class figures' sales per rupiah of assets they ask for 0.3-0.5: "
+                         "docs/calibration.md, Money scale)"),
+    "output_at_ref": (1e6, 1e8, _CAL),
     "shock_sd": (0.05, 0.8, _CAL),
     "shock_persistence": (0.8, 0.999, _CAL + "; annual persistence 0.07-0.99 brackets the "
                                              "plant-level estimates of Foster et al. 2008"),

@@ -29,14 +29,12 @@ from .params import INSTRUMENTS, Parameters
 
 CAVEATS = (
     # the known gaps of docs/calibration.md, one line each (a test keeps the two in step)
-    ("Money scale", "mean sales per firm are below the published value added per firm of each class "
-                    "(micro Rp 45 M a year against Rp 76 M of value added, which sales must exceed; "
-                    "small and medium firms 2.6-4.8 times below theirs): read money amounts as "
-                    "relative, not as rupiah of the real city."),
+    ("Money scale", "mean sales of small and medium firms are 2.4-5.3 times below the published "
+                    "value added per firm of their class, which sales must exceed (micro firms' "
+                    "Rp 87 M a year is above theirs, Rp 76 M): read money amounts as relative, not "
+                    "as rupiah of the real city."),
     ("The largest firms are not the calmest", "the top size decile's growth is a little more "
                                               "volatile than the ninth's."),
-    ("Older firms are only 1.46 times the workers of young ones", "against about 2 in comparable "
-                                                                  "economies."),
     ("Old firms shrink slightly", "survivors aged 10 years or more lose about 4.3 % of sales a year."),
     ("The start inherits the luck of the burn-in",
      "the city's start (four pooled burn-ins) can hold up to about one seed-SD fewer or more "
