@@ -217,7 +217,9 @@ class Parameters:
     sales_per_line: float = _p(
         1.706e7, "Rp/yr", 1e6, 1e12, "uncertainty",
         "assumption (one product, outlet or main customer of a small firm); Sutton 2002, "
-        "Buldyrev et al. 2007 (firms as portfolios of independent activities)",
+        "Buldyrev et al. 2007 (firms as portfolios of independent activities); the fitted value "
+        "doubled by hand with the money scale on 2026-11-29 and not refitted since "
+        "(docs/calibration.md)",
         "Annual sales per independent line of business; a firm has max(1, annual sales / this) lines.")
     common_shock_share: float = _p(
         0.2369, "share of variance", 0.0, 1.0, "uncertainty",
@@ -284,7 +286,8 @@ class Parameters:
     exit_profit: float = _p(
         1.783e5, "Rp/month", -1e9, 1e9, "uncertainty",
         "assumption (Hopenhayn 1992: firms exit when staying is worth less than leaving; 0 = an owner "
-        "closes a business that has not covered its costs over a year)",
+        "closes a business that has not covered its costs over a year); the fitted value doubled by "
+        "hand with the money scale on 2026-11-29 and not refitted since (docs/calibration.md)",
         "On each anniversary of entry a firm closes when its operating profit over the last 12 "
         "months (margin on sales less fixed costs) averages below this per month.")
     review_close: float = _p(
