@@ -24,19 +24,6 @@ def export_pull(p: Parameters, access: float) -> float:
     return min(1.0, max(0.0, (access - low) / p.export_access_spread))
 
 
-def log_capacity(p: Parameters, capital: float, ability: float, log_productivity: float,
-                 annual_sales: float) -> float:
-    """Log capacity from capital and, at labour_elasticity > 0, the workers last year's sales
-    employ (at least one) (sim.phases)."""
-    log_y = (math.log(capital / p.capital_ref) * p.alpha + math.log(ability)
-             + math.log(p.output_at_ref) - 0.5 * p.shock_sd**2 + log_productivity)
-    if p.labour_elasticity:
-        ratio = max(annual_sales, 1.0) / p.workers_sales_ref
-        log_y += p.labour_elasticity * max(
-            0.0, math.log(p.workers_at_ref) + p.workers_elasticity * math.log(ratio))
-    return log_y
-
-
 class Firm(mesa.Agent):
     def __init__(self, model, month: int):
         super().__init__(model)
@@ -82,8 +69,9 @@ class Firm(mesa.Agent):
         rho = p.shock_persistence
         self.log_productivity = (rho * self.log_productivity
                                  + p.shock_sd * math.sqrt(1 - rho * rho) * self.spread * r.standard_normal())
-        self.cap = math.exp(log_capacity(p, self.capital, self.ability, self.log_productivity,
-                                         self.annual_sales()))
+        log_y = (math.log(self.capital / p.capital_ref) * p.alpha + math.log(self.ability)
+                 + math.log(p.output_at_ref) - 0.5 * p.shock_sd**2 + self.log_productivity)
+        self.cap = math.exp(log_y)
         scale = p.scale_weight if self.growth else p.scale_weight_subsistence
         self.weight = math.exp(p.quality_weight * (self.log_quality + self.training)
                                + p.access_weight * math.log(self.access) + self.log_reach

@@ -111,7 +111,7 @@ class City:
         # 2-3. produce and sell
         lp = t["log_productivity"]
         phases.productivity_walk(p, lp, log_shock, spread, out=lp)
-        log_cap = phases.log_capacity(p, t["capital"], t["ability"], lp, self.annual_sales)
+        log_cap = phases.log_capacity(p, t["capital"], t["ability"], lp)
         cap = np.exp(log_cap)
         weight = phases.demand_weight(p, log_cap, t["log_quality"] + t["training"], t["access"],
                                       t["growth_oriented"], t["log_reach"])

@@ -91,14 +91,6 @@ class Parameters:
         "Mel et al. 2008's returns (~5.7 %/month) and the class figures' high sales per rupiah of "
         "assets together ask for a low capital elasticity (0.8 until then)",
         "Output elasticity of capital: capacity = output_at_ref * ability * shock * (K/capital_ref)^alpha.")
-    labour_elasticity: float = _p(
-        0.0, "1", 0.0, 1.0, "uncertainty",
-        "assumption: a firm's capacity also grows with the workers it employs (Cobb-Douglas in "
-        "capital and labour; Lucas 1978's span of control)",
-        "Output elasticity of labour: capacity is multiplied by workers^labour_elasticity, the "
-        "workers a firm's last 12 months of sales employ (``workers``; 1 for an entrant). A firm "
-        "at the one-worker floor (most micro firms: de Mel et al. 2008 find grants hire no one) "
-        "grows capacity only with capital; a growing firm hires and grows it with both.")
     capital_ref: float = _p(
         10e6, "Rp", 1e5, 1e10, "setting", "-",
         "Reference capital at which a firm of ability 1 has capacity output_at_ref.")
@@ -555,8 +547,6 @@ _CAL = "the calibration's search range (docs/calibration.md)"
 PLAUSIBLE: dict[str, tuple[float, float, str]] = {
     # name: (low, high, source) -- the range of values a sensitivity study should consider: what
     # the evidence leaves open, not the validation limits (which only keep the arithmetic sound)
-    "labour_elasticity": (0.0, 0.7, "assumption: 0 (capacity from capital alone) up to labour's "
-                                    "share in value-added production functions (about 0.6-0.7)"),
     "alpha": (0.3, 0.95, "assumption (returns to capital of micro firms 4-8 %/month at the "
                          "defaults' scale: de Mel et al. 2008, McKenzie & Woodruff 2008; read with "
                          "the class figures' sales per rupiah of assets they ask for 0.3-0.5: "

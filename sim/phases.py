@@ -15,12 +15,9 @@ from .keyed import Keys, Purpose, below
 from .params import Parameters
 
 
-def log_capacity(p: Parameters, capital, ability, log_productivity, annual_sales=None):
+def log_capacity(p: Parameters, capital, ability, log_productivity):
     """Log of output capacity (Rp/month), in single precision:
-    output_at_ref * ability * exp(log_productivity) * (K / capital_ref)^alpha
-    * workers^labour_elasticity / mean, where workers are those that ``annual_sales`` (the last
-    12 months, annualised) employ (``workers``; the labour term is left out when
-    ``labour_elasticity`` is 0 or ``annual_sales`` is None).
+    output_at_ref * ability * exp(log_productivity) * (K / capital_ref)^alpha / mean.
 
     ``log_productivity`` is the firm's persistent productivity shock (``productivity_walk``),
     in log points with SD ``shock_sd`` in the long run; the constant makes its level mean one.
@@ -33,21 +30,7 @@ def log_capacity(p: Parameters, capital, ability, log_productivity, annual_sales
     log_y += np.log(ability)
     log_y += np.float32(np.log(p.output_at_ref) - 0.5 * p.shock_sd**2)
     log_y += log_productivity
-    if p.labour_elasticity != 0 and annual_sales is not None:
-        lw = log_workers(p, annual_sales)
-        lw *= np.float32(p.labour_elasticity)
-        log_y += lw
     return log_y
-
-
-def log_workers(p: Parameters, annual_sales) -> np.ndarray:
-    """Log of ``workers`` (>= 0: one worker at least), in single precision."""
-    lw = np.maximum(annual_sales, 1.0, dtype=np.float32)
-    lw *= np.float32(1.0 / p.workers_sales_ref)
-    np.log(lw, out=lw)
-    lw *= np.float32(p.workers_elasticity)
-    lw += np.float32(np.log(p.workers_at_ref))
-    return np.maximum(lw, np.float32(0.0), out=lw)
 
 
 def productivity_walk(p: Parameters, log_productivity, draw, spread, out=None):

@@ -368,25 +368,6 @@ def test_known_answer_capacity_constrained_growth_matches_scalar_recursion():
         assert city.firms["capital"][0] == pytest.approx(k, rel=1e-5)
 
 
-def test_known_answer_a_growing_firm_hires_and_its_capacity_grows_with_its_workers():
-    """As above, with labour an input: each month's capacity is multiplied by workers^beta, the
-    workers that the last 12 months' sales employ (none recorded before month 1: one worker)."""
-    p = Parameters(**{**QUIET, "n_firms": 1000}, demand_per_firm=1e10, exit_capital=0.0,
-                   labour_elasticity=0.5)
-    city = one_firm_city(p, capital=2e6, ability=1.3)
-    k, sold = 2e6, []
-    for _ in range(36):
-        city.step()
-        workers = max(1.0, p.workers_at_ref * (sum(sold[-12:]) / p.workers_sales_ref) ** p.workers_elasticity)
-        y = p.output_at_ref * 1.3 * (k / p.capital_ref) ** p.alpha * workers ** 0.5
-        sold.append(y)
-        net = p.margin * y - p.fixed_cost - p.depreciation * k
-        k += p.reinvest_growth * net if net > 0 else net
-        assert city.firms["sales"][0] == pytest.approx(y, rel=1e-5)
-        assert city.firms["capital"][0] == pytest.approx(k, rel=1e-5)
-    assert workers > 3  # the firm did hire, so the labour term was tested
-
-
 @pytest.mark.parametrize("elasticity", [0.0, 0.3, 0.6, 1.2])
 def test_total_workers_equals_sum_of_workers(elasticity):
     p = P.replace(workers_elasticity=elasticity)
@@ -584,48 +565,3 @@ def test_the_per_agent_reference_model_uses_the_same_export_rule():
             array_rule = phases.export_pull(p, access)
             scalar_rule = [ref.export_pull(p, float(a)) for a in access]
             assert scalar_rule == pytest.approx(array_rule.tolist(), abs=1e-5), (threshold, spread)
-
-
-# -- labour as an input (capacity grows with the workers a firm employs) -----------------------
-def test_log_workers_known_answers_and_the_one_worker_floor():
-    p = P.replace(workers_at_ref=2.0, workers_sales_ref=100e6, workers_elasticity=0.5)
-    sales = np.array([0.0, 1e6, 25e6, 100e6, 400e6, 10e9])
-    # workers = max(1, 2 * (S / 100 M)^0.5): 1, 1, 1, 2, 4, 20
-    lw = phases.log_workers(p, sales)
-    assert lw.dtype == np.float32
-    assert np.exp(lw) == pytest.approx([1, 1, 1, 2, 4, 20], rel=1e-6)
-    assert np.exp(lw) == pytest.approx(phases.workers(p, sales), rel=1e-6)
-
-
-def test_capacity_grows_with_workers_at_the_labour_elasticity():
-    p = P.replace(workers_at_ref=2.0, workers_sales_ref=100e6, workers_elasticity=0.5)
-    capital = np.array([10e6, 10e6, 10e6, 50e6])
-    ability = np.ones(4, np.float32)
-    lp = np.zeros(4, np.float32)
-    sales = np.array([1e6, 400e6, 10e9, 10e9])  # 1, 4, 20, 20 workers
-    without = phases.log_capacity(p, capital, ability, lp)
-    assert phases.log_capacity(p.replace(labour_elasticity=0.0), capital, ability, lp, sales) == \
-        pytest.approx(without)
-    with_labour = phases.log_capacity(p.replace(labour_elasticity=0.4), capital, ability, lp, sales)
-    ratio = np.exp(with_labour - without)
-    # a firm at the one-worker floor keeps its capacity: a grant to it adds capital only
-    assert ratio == pytest.approx([1.0, 4**0.4, 20**0.4, 20**0.4], rel=1e-5)
-    # and capital's elasticity is alpha whatever the workforce
-    assert with_labour[3] - with_labour[2] == pytest.approx(p.alpha * np.log(5), rel=1e-5)
-
-
-def test_the_per_agent_reference_model_uses_the_same_capacity_rule():
-    spec = importlib.util.spec_from_file_location(
-        "per_agent_model", Path(__file__).parents[1] / "benchmarks" / "per_agent_model.py")
-    ref = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(ref)
-    capital = np.array([2e6, 10e6, 80e6, 3e9])
-    ability = np.array([0.7, 1.0, 1.3, 2.0], np.float32)
-    lp = np.array([-0.3, 0.0, 0.2, 0.5], np.float32)
-    sales = np.array([0.0, 60e6, 900e6, 40e9])
-    for beta in (0.0, 0.3, 0.7):
-        p = P.replace(labour_elasticity=beta)
-        array_rule = phases.log_capacity(p, capital, ability, lp, sales)
-        scalar_rule = [ref.log_capacity(p, float(k), float(a), float(x), float(s))
-                       for k, a, x, s in zip(capital, ability, lp, sales)]
-        assert scalar_rule == pytest.approx(array_rule.tolist(), abs=2e-5), beta
