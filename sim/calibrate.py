@@ -59,7 +59,12 @@ TARGETS: tuple[Target, ...] = (
     Target("micro_sales", 76.1, 19.0, "Rp M/yr, mean sales of micro firms, at least",
            "UMKM Indonesia 2020: value added per micro unit (GDP contribution / units), which sales "
            "exceed", at_least=True),
+    Target("small_sales", 1640.0, 410.0, "Rp M/yr, mean sales of small firms, at least",
+           "UMKM Indonesia 2020: value added per small unit, which sales exceed", at_least=True),
+    Target("medium_sales", 29700.0, 7425.0, "Rp M/yr, mean sales of medium firms, at least",
+           "UMKM Indonesia 2020: value added per medium unit, which sales exceed", at_least=True),
     Target("micro_workers", 1.7, 0.4, "workers per micro firm", "KemenKopUKM 2019"),
+    Target("medium_workers", 60.0, 15.0, "workers per medium firm", "KemenKopUKM 2019 (derived)"),
     Target("growth_young", 0.08, 0.04, "mean 1-yr log growth, survivors aged 1-3",
            "Haltiwanger, Jarmin & Miranda 2013 (positive); Hsieh & Klenow 2014 (slower in India, "
            "Mexico)"),
@@ -149,16 +154,22 @@ def moments(results: Sequence, p: Parameters) -> dict[str, float]:
             law20 = classify("law20_2008", s["capital"].to_numpy(), s["annual_sales"].to_numpy(),
                              s["age_months"].to_numpy())
             micro = law20 == CLASS_NAMES.index("micro")
+            small = law20 == CLASS_NAMES.index("small")
+            medium = law20 == CLASS_NAMES.index("medium")
+            sales = s["annual_sales"].to_numpy()
             yearly.append(dict(
                 small_share=100 * float(np.mean(law20 == CLASS_NAMES.index("small"))),
                 medium_share=100 * float(np.mean(law20 == CLASS_NAMES.index("medium"))),
                 firms_ratio=len(s) / p.n_firms,
                 micro_sales=float(s["annual_sales"].to_numpy()[micro].mean()) / 1e6,
                 micro_workers=float(s["workers"].to_numpy()[micro].mean()),
+                small_sales=_mean_or_nan(sales[small]) / 1e6,
+                medium_sales=_mean_or_nan(sales[medium]) / 1e6,
+                medium_workers=_mean_or_nan(s["workers"].to_numpy()[medium]),
                 **marginal_returns(s, p)))
         surv = r.survival
         per_run.append(dict(
-            {k: float(np.mean([y[k] for y in yearly])) for k in yearly[0]},
+            {k: _nanmean([y[k] for y in yearly]) for k in yearly[0]},
             survival_24=float(surv.get(24, math.nan)),
             survival_48=float(surv.get(48, math.nan)),
             export_share=float(r.monthly["export_share"].iloc[1:].mean()),
@@ -168,6 +179,17 @@ def moments(results: Sequence, p: Parameters) -> dict[str, float]:
     out = {k: float(np.mean([m[k] for m in per_run])) for k in per_run[0]}
     out.update(growth_moments(pd.concat(growth, ignore_index=True)))
     return {name: out[name] for name in TARGET_NAMES}
+
+
+def _mean_or_nan(x: np.ndarray) -> float:
+    return float(x.mean()) if x.size else math.nan
+
+
+def _nanmean(values: Sequence[float]) -> float:
+    """Mean over the years that have the figure (a year without a medium firm has no mean sales
+    of medium firms); NaN when none has it."""
+    kept = [v for v in values if math.isfinite(v)]
+    return float(np.mean(kept)) if kept else math.nan
 
 
 def simulate(p: Parameters, seeds: Sequence[int], months: int) -> dict[str, float]:

@@ -31,8 +31,9 @@ CAVEATS = (
     # the known gaps of docs/calibration.md, one line each (a test keeps the two in step)
     ("Money scale", "mean sales of small and medium firms are 2.4-5.3 times below the published "
                     "value added per firm of their class, which sales must exceed (micro firms' "
-                    "Rp 87 M a year is above theirs, Rp 76 M): read money amounts as relative, not "
-                    "as rupiah of the real city."),
+                    "Rp 87 M a year is above theirs, Rp 76 M); firms classed by their sales cannot "
+                    "reach those figures under the size distribution the class shares imply: read "
+                    "money amounts as relative, not as rupiah of the real city."),
     ("The largest firms are not the calmest", "the top size decile's growth is a little more "
                                               "volatile than the ninth's."),
     ("Old firms shrink slightly", "survivors aged 10 years or more lose about 4.3 % of sales a year."),

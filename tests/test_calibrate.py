@@ -173,3 +173,30 @@ def test_a_lower_bound_target_adds_nothing_above_it_and_the_squared_gap_below_it
     assert distance({"a": 7.0}, (t,)) == pytest.approx(1.5**2)
     assert distance({"a": float("nan")}, (t,)) == pytest.approx(100.0**2)
     assert distance({"a": float("inf")}, (t,)) == distance({"a": -float("inf")}, (t,)) == pytest.approx(100.0**2)
+
+
+def test_class_money_moments_known_answers_and_a_year_without_medium_firms():
+    """Mean sales of small and medium firms and workers per medium firm (Law 20/2008 classes), each
+    averaged over the yearly snapshots that have such firms."""
+    from types import SimpleNamespace
+
+    def snap(capital, sales, workers):
+        n = len(capital)
+        return pd.DataFrame({"firm_id": np.arange(n), "age_months": np.full(n, 60),
+                             "capital": capital, "annual_sales": sales, "workers": workers,
+                             "utilisation": np.full(n, 0.5), "sales_month": np.asarray(sales) / 12,
+                             "growth_oriented": np.ones(n, bool)})
+    year1 = snap([10e6, 100e6, 200e6, 1e9], [100e6, 1e9, 2e9, 10e9], [1.0, 5.0, 9.0, 40.0])
+    year2 = snap([10e6, 100e6, 400e6, 10e6], [100e6, 500e6, 2.5e9, 10e9], [1.0, 4.0, 12.0, 40.0])
+    run = SimpleNamespace(snapshots={0: year1, 12: year1, 24: year2},
+                          survival=pd.Series({24: 0.6, 48: 0.4}),
+                          monthly=pd.DataFrame({"export_share": [0.0, 0.03],
+                                                "registered_share": [0.0, 0.4]}))
+    m = calibrate.moments([run], Parameters(n_firms=4))
+    # small: (1.0 + 2.0) / 2 bn in year 1, (0.5 + 2.5) / 2 in year 2 -> 1,500 Rp M
+    assert m["small_sales"] == pytest.approx(1500.0)
+    # medium: one firm of Rp 10 bn in year 1; none in year 2 (its capital is micro): year 1 only
+    assert m["medium_sales"] == pytest.approx(10_000.0)
+    assert m["medium_workers"] == pytest.approx(40.0)
+    assert m["micro_sales"] == pytest.approx((100.0 + (100.0 + 10_000.0) / 2) / 2)
+    assert m["small_share"] == pytest.approx(50.0) and m["medium_share"] == pytest.approx(12.5)
