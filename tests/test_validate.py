@@ -337,3 +337,26 @@ def test_the_money_rows_bound_mean_sales_from_below_by_value_added_per_firm():
     assert fit.at_least and fit.value == 76.1
     assert calibrate.distance({"micro_sales": 500.0}, (fit,)) == 0.0
     assert calibrate.distance({"micro_sales": 76.1 - 19.0}, (fit,)) == pytest.approx(1.0)
+
+
+def test_pareto_band_mean_known_answers():
+    from sim.validate import pareto_band_mean
+    # index 1 (10 % above 1, 1 % above 10): mean between 1 and 10 is ln(10) / (1 - 1/10)
+    zeta, mean = pareto_band_mean(10.0, 1.0, 1.0, 10.0)
+    assert zeta == pytest.approx(1.0) and mean == pytest.approx(np.log(10) / 0.9)
+    # index 2 (100 x fewer above 10): mean between 1 and 10 is 2 (1 - 1/10) / (1 - 1/100) = 20/11
+    zeta, mean = pareto_band_mean(4.0, 0.04, 1.0, 10.0)
+    assert zeta == pytest.approx(2.0) and mean == pytest.approx(20 / 11)
+    # ... and between 10 and 100 ten times that (a Pareto tail is scale-free)
+    assert pareto_band_mean(4.0, 0.04, 1.0, 10.0, 100.0)[1] == pytest.approx(200 / 11)
+    # and by simulation: the mean of Pareto draws that fall in the band
+    rng = np.random.default_rng(3)
+    x = 300.0 * (1 - rng.random(2_000_000)) ** (-1 / 1.3)
+    above_high = np.mean(x > 2500) * 100
+    zeta, mean = pareto_band_mean(100.0, above_high, 300.0, 2500.0)
+    assert zeta == pytest.approx(1.3, rel=0.01)
+    assert mean == pytest.approx(x[x <= 2500].mean(), rel=0.01)
+    # the data's own shares, as docs/calibration.md quotes them
+    zeta, small = pareto_band_mean(1.32, 0.10, 300.0, 2500.0)
+    assert round(zeta, 2) == 1.22 and round(small) == 671
+    assert round(pareto_band_mean(1.32, 0.10, 300.0, 2500.0, 50_000.0)[1], -2) == 6900
