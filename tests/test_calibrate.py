@@ -200,3 +200,13 @@ def test_class_money_moments_known_answers_and_a_year_without_medium_firms():
     assert m["medium_workers"] == pytest.approx(40.0)
     assert m["micro_sales"] == pytest.approx((100.0 + (100.0 + 10_000.0) / 2) / 2)
     assert m["small_share"] == pytest.approx(50.0) and m["medium_share"] == pytest.approx(12.5)
+    # a mean over firms each year, then over years: three small firms (mean 1,000, median 500)
+    # one year, one of Rp 2 bn the next -> 1,500 (the median, or pooling the firms, give 1,250)
+    run.snapshots = {0: year1, 12: snap([100e6] * 3, [0.4e9, 0.5e9, 2.1e9], [3.0] * 3),
+                     24: snap([100e6], [2.0e9], [8.0])}
+    assert calibrate.moments([run], Parameters(n_firms=4))["small_sales"] == pytest.approx(1500.0)
+    # no medium firm in any year: no figure (NaN, which the distance counts as 100 tolerances)
+    no_medium = snap([10e6, 100e6], [100e6, 1e9], [1.0, 5.0])
+    run.snapshots = {0: no_medium, 12: no_medium, 24: no_medium}
+    m = calibrate.moments([run], Parameters(n_firms=2))
+    assert np.isnan(m["medium_sales"]) and np.isnan(m["medium_workers"])

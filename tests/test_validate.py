@@ -333,10 +333,21 @@ def test_the_money_rows_bound_mean_sales_from_below_by_value_added_per_firm():
         assert row.judge(va, 120) == "pass" and row.judge(10 * va, 120) == "pass"
         assert row.judge(0.6 * va, 120) == "fail"
         assert "value added" in row.target and "GDP" in row.source
-    fit = {t.name: t for t in calibrate.TARGETS}["micro_sales"]
-    assert fit.at_least and fit.value == 76.1
-    assert calibrate.distance({"micro_sales": 500.0}, (fit,)) == 0.0
-    assert calibrate.distance({"micro_sales": 76.1 - 19.0}, (fit,)) == pytest.approx(1.0)
+    fits = {t.name: t for t in calibrate.TARGETS}
+    for name, va in (("micro", 76.1), ("small", 1640.0), ("medium", 29700.0)):
+        fit = fits[f"{name}_sales"]
+        assert fit.at_least and fit.value == va
+        assert rows[f"sales_{name}"].low == pytest.approx(fit.value / 1.5, rel=5e-3)  # the two agree
+        assert calibrate.distance({fit.name: 10 * va}, (fit,)) == 0.0
+        assert calibrate.distance({fit.name: va - fit.tolerance}, (fit,)) == pytest.approx(1.0)
+    workers = fits["medium_workers"]
+    assert not workers.at_least and (workers.value, workers.tolerance) == (60.0, 15.0)
+    # the small and medium rows say where the data's own class shares put firms classed by sales
+    small, medium = rows["sales_small"].measure, rows["sales_medium"].measure
+    for text in (small, medium):
+        assert "1.32 % of firms above Rp 300 M" in text and "index 1.22" in text
+    assert "Rp 0.3-2.5 bn band a mean of Rp 671 M" in small
+    assert "Rp 2.5-50 bn band a mean of Rp 6,882 M" in medium
 
 
 def test_pareto_band_mean_known_answers():
