@@ -158,8 +158,8 @@ def moments(results: Sequence, p: Parameters) -> dict[str, float]:
             medium = law20 == CLASS_NAMES.index("medium")
             sales = s["annual_sales"].to_numpy()
             yearly.append(dict(
-                small_share=100 * float(np.mean(law20 == CLASS_NAMES.index("small"))),
-                medium_share=100 * float(np.mean(law20 == CLASS_NAMES.index("medium"))),
+                small_share=100 * float(np.mean(small)),
+                medium_share=100 * float(np.mean(medium)),
                 firms_ratio=len(s) / p.n_firms,
                 micro_sales=_mean_or_nan(sales[micro]) / 1e6,
                 micro_workers=_mean_or_nan(s["workers"].to_numpy()[micro]),

@@ -25,6 +25,8 @@ import pandas as pd
 
 from . import grants
 from . import measures as ms
+from .calibrate import TARGETS as CALIBRATION_TARGETS
+from .classes import THRESHOLDS
 from .params import Parameters
 
 LAW = "law20_2008"  # the 2019 class shares were counted under Law 20/2008
@@ -112,9 +114,13 @@ def pareto_band_mean(above_low: float, above_high: float, low: float, high: floa
     return zeta, zeta / (zeta - 1.0) * a * (1.0 - r ** (zeta - 1.0)) / (1.0 - r ** zeta)
 
 
-_ABOVE_SMALL, _ABOVE_MEDIUM = 1.22 + 0.10, 0.10  # % of firms (KemenKopUKM 2019), Law 20/2008
-_ZETA, _SMALL_BY_SALES = pareto_band_mean(_ABOVE_SMALL, _ABOVE_MEDIUM, 300.0, 2500.0)
-_MEDIUM_BY_SALES = pareto_band_mean(_ABOVE_SMALL, _ABOVE_MEDIUM, 300.0, 2500.0, 50_000.0)[1]
+# % of firms above the small and medium sales bounds (KemenKopUKM 2019, Law 20/2008: the shares
+# calibrate fits), and the bounds in Rp M
+_SHARE = {t.name: t.value for t in CALIBRATION_TARGETS}
+_ABOVE_SMALL, _ABOVE_MEDIUM = _SHARE["small_share"] + _SHARE["medium_share"], _SHARE["medium_share"]
+_SMALL_UP, _MEDIUM_UP, _LARGE_UP = (b / 1e6 for b in THRESHOLDS["law20_2008"]["sales"])
+_ZETA, _SMALL_BY_SALES = pareto_band_mean(_ABOVE_SMALL, _ABOVE_MEDIUM, _SMALL_UP, _MEDIUM_UP)
+_MEDIUM_BY_SALES = pareto_band_mean(_ABOVE_SMALL, _ABOVE_MEDIUM, _SMALL_UP, _MEDIUM_UP, _LARGE_UP)[1]
 _BY_SALES_NOTE = (
     f". The data's own class shares ({_ABOVE_SMALL:.2f} % of firms above Rp 300 M of sales, "
     f"{_ABOVE_MEDIUM:.2f} % above Rp 2.5 bn) put a Pareto tail of index {_ZETA:.2f} through them, "
