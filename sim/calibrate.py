@@ -56,9 +56,9 @@ TARGETS: tuple[Target, ...] = (
     Target("export_share", 0.025, 0.01, "share of MSME sales",
            "KemenKopUKM 2019 data: MSME exports Rp 339.2 T, 3.54 % of MSME value added (Rp 9,580.8 T); "
            "of sales 1.4-3.5 %"),
-    Target("micro_sales", 76.1, 19.0, "Rp M/yr, mean sales of micro firms, at least",
-           "UMKM Indonesia 2020: value added per micro unit (GDP contribution / units), which sales "
-           "exceed", at_least=True),
+    Target("micro_sales", 76.1, 19.0, "Rp M/yr, mean sales of micro firms",
+           "UMKM Indonesia 2020: value added per micro unit (GDP contribution / units); tolerance the "
+           "±25 % issue 9 asks of this row"),
     Target("small_sales", 1640.0, 410.0, "Rp M/yr, mean sales of small firms, at least",
            "UMKM Indonesia 2020: value added per small unit, which sales exceed", at_least=True),
     Target("medium_sales", 29700.0, 7425.0, "Rp M/yr, mean sales of medium firms, at least",

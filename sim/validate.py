@@ -87,6 +87,11 @@ def _sig(x: float) -> float:
     return float(f"{x:.3g}")
 
 
+def _within_25pct(x: float) -> tuple[float, float]:
+    """The band "within ±25 % of ``x``" that issue 9 sets for micro firms' sales and workers."""
+    return round(0.75 * x, 9), round(1.25 * x, 9)
+
+
 def _factor(x: float, f: float = 1.5) -> tuple[float, float]:
     """The band "within a factor ``f`` of ``x``", to three significant digits."""
     return _sig(x / f), _sig(x * f)
@@ -183,12 +188,19 @@ TARGETS: tuple[Target, ...] = (
        "exports are 3.54 % of MSME value added, and sales (gross output) are 1-2.5 times value added "
        "(assumption). The 14.5 % of the seed paper's Table 1 is MSMEs' share of national exports, "
        "which a model without large firms' exports cannot measure"),
-    _t("workers_micro", "Workers per micro firm", KEMENKOP_2019 + ", derived", "≈ 1.7", *_factor(1.7),
-       "", "calibrated", BY_CLASS + " (band: within a factor 1.5)"),
+    _t("workers_micro", "Workers per micro firm", KEMENKOP_2019 + ", derived", "≈ 1.7", *_within_25pct(1.7),
+       "", "calibrated", BY_CLASS + " (band: within ±25 %, as issue 9 asks of this row; the other "
+       "classes' rows: within a factor 1.5)"),
     _t("workers_small", "Workers per small firm", KEMENKOP_2019 + ", derived", "≈ 7.5", *_factor(7.5),
        "", "calibrated", BY_CLASS + " (band: within a factor 1.5)"),
     _t("workers_medium", "Workers per medium firm", KEMENKOP_2019 + ", derived", "≈ 60", *_factor(60),
        "", "calibrated", BY_CLASS + " (band: within a factor 1.5)"),
+    _t("sales_micro", "Mean annual sales, micro", UMKM_VA, "≈ Rp 76.1 M", *_within_25pct(76.1), "Rp M",
+       "calibrated",
+       BY_CLASS + " (band: within ±25 % of Rp 76.1 M, as issue 9 asks of this row). The source's figure "
+       "is value added per unit (the class's contribution to GDP over its units), and a firm's sales "
+       "(gross output) exceed its value added by the materials and services it buys, so mean sales "
+       "at or above Rp 76.1 M are the more consistent reading; the band's upper half holds them"),
     *(_t(f"sales_{name}", f"Mean annual sales, {name} (at least value added per firm)", UMKM_VA,
          f"≥ Rp {va:,} M (value added)", _sig(va / 1.5), None, "Rp M", "calibrated",
          BY_CLASS + "; the source's figure is value added per unit (the class's contribution to GDP over "
@@ -196,7 +208,6 @@ TARGETS: tuple[Target, ...] = (
          "services it buys, so it bounds mean sales from below only (pass: above it divided by 1.5, "
          "the tolerance of the other class figures)" + implied)
       for name, va, implied in (
-          ("micro", 76.1, ""),
           ("small", 1640, _BY_SALES_NOTE.format(band="Rp 0.3-2.5 bn", mean=_SMALL_BY_SALES)),
           ("medium", 29700, _BY_SALES_NOTE.format(band="Rp 2.5-50 bn", mean=_MEDIUM_BY_SALES)))),
     _t("firms_ratio", "Firms the city sustains, per firm of --firms", "KemenKopUKM census 2023 (≈ 90,000 in Medan)",

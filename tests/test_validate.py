@@ -327,14 +327,14 @@ def test_the_money_rows_bound_mean_sales_from_below_by_value_added_per_firm():
     rows are lower bounds within the class figures' factor 1.5, and calibrate's target is one-sided."""
     from sim import calibrate
     rows = {t.key: t for t in val.TARGETS}
-    for name, va in (("micro", 76.1), ("small", 1640), ("medium", 29700)):
+    for name, va in (("small", 1640), ("medium", 29700)):
         row = rows[f"sales_{name}"]
         assert row.high is None and row.low == pytest.approx(va / 1.5, rel=5e-3) and row.counts
         assert row.judge(va, 120) == "pass" and row.judge(10 * va, 120) == "pass"
         assert row.judge(0.6 * va, 120) == "fail"
         assert "value added" in row.target and "GDP" in row.source
     fits = {t.name: t for t in calibrate.TARGETS}
-    for name, va in (("micro", 76.1), ("small", 1640.0), ("medium", 29700.0)):
+    for name, va in (("small", 1640.0), ("medium", 29700.0)):
         fit = fits[f"{name}_sales"]
         assert fit.at_least and fit.value == va
         assert rows[f"sales_{name}"].low == pytest.approx(fit.value / 1.5, rel=5e-3)  # the two agree
@@ -348,6 +348,27 @@ def test_the_money_rows_bound_mean_sales_from_below_by_value_added_per_firm():
         assert "1.32 % of firms above Rp 300 M" in text and "index 1.22" in text
     assert "Rp 0.3-2.5 bn band a mean of Rp 671 M" in small
     assert "Rp 2.5-50 bn band a mean of Rp 6,882 M" in medium
+
+
+def test_micro_firms_rows_hold_the_band_issue_9_sets():
+    """Issue 9 asks for micro firms' mean sales within ±25 % of Rp 76 M and workers within ±25 % of
+    1.7: both edges pass, just outside fails, and calibrate aims at the same figure two-sided."""
+    from sim import calibrate
+    rows = {t.key: t for t in val.TARGETS}
+    for key, x in (("sales_micro", 76.1), ("workers_micro", 1.7)):
+        row = rows[key]
+        assert (row.low, row.high) == pytest.approx((0.75 * x, 1.25 * x), rel=1e-12) and row.counts
+        for ok in (row.low, x, row.high):  # (the edges as stored, to 9 decimals)
+            assert row.judge(ok, 120) == "pass"
+        for bad in (0.74 * x, 1.26 * x):
+            assert row.judge(bad, 120) == "fail"
+    fits = {t.name: t for t in calibrate.TARGETS}
+    for name, x in (("micro_sales", 76.1), ("micro_workers", 1.7)):
+        fit = fits[name]
+        assert not fit.at_least and fit.value == x
+        assert fit.tolerance == pytest.approx(0.25 * x, rel=0.06)  # 19.0 of 19.025, 0.4 of 0.425
+        above = calibrate.distance({name: x + fit.tolerance}, (fit,))
+        assert above == pytest.approx(1.0) == calibrate.distance({name: x - fit.tolerance}, (fit,))
 
 
 def test_pareto_band_mean_known_answers():
