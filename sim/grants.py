@@ -30,12 +30,18 @@ from .keyed import Keys, Purpose
 from .params import Parameters
 from .population import initial_table
 
+DE_MEL_CAPITAL = 15e6
+"""Rp: the upper bound of de Mel et al.'s sample, invested capital of at most 100,000 Sri Lankan
+rupees (about US$1,000) excluding land and buildings (Sri Lanka Microenterprise Survey 2005, IHSN
+study description), at about Rp 14,100 per US$ (2019) and rounded: an assumption of scale."""
+
 
 def grant_experiment(params: Parameters, seed: int, *, grant: float = 2.5e6, share: float = 0.05,
                      months: int = 12, use_cache: bool = True,
                      every_constrained: bool = True) -> pd.DataFrame:
-    """One row per treated firm: type, capacity-constrained at the grant, whether it was drawn in
-    the random share (``random``), and the monthly return (extra profit / grant, in %). ``grant`` Rp
+    """One row per treated firm: type, capacity-constrained at the grant, capital before it, whether
+    it was drawn in the random share (``random``), and the monthly return (extra profit / grant,
+    in %). ``grant`` Rp
     (default ~US$150, de Mel et al.'s range), given to a keyed random ``share`` of the firms alive
     at month 0 and, with ``every_constrained``, to every growth-oriented firm selling all it could
     make."""
@@ -54,6 +60,7 @@ def grant_experiment(params: Parameters, seed: int, *, grant: float = 2.5e6, sha
     ids = t["firm_id"][pick].copy()
     growth = t["growth_oriented"][pick].copy()
     constrained = bound[pick]
+    capital = t["capital"][pick].copy()
     t["capital"][pick] += grant
     gain = np.zeros(len(ids))
     for _ in range(months):
@@ -61,7 +68,8 @@ def grant_experiment(params: Parameters, seed: int, *, grant: float = 2.5e6, sha
         treated.step()
         gain += _profit(treated, ids) - _profit(control, ids)
     return pd.DataFrame({"firm_id": ids, "growth_oriented": growth, "constrained": constrained,
-                         "random": drawn[pick], "return_pct": 100 * gain / (months * grant)})
+                         "capital": capital, "random": drawn[pick],
+                         "return_pct": 100 * gain / (months * grant)})
 
 
 def _profit(city: City, ids: np.ndarray) -> np.ndarray:
@@ -79,11 +87,19 @@ def summarise(table: pd.DataFrame) -> dict[str, float]:
     all firms and subsistence firms over the random share only (the census of constrained
     growth-oriented firms would weigh them too much), capacity-constrained growth-oriented firms
     over every one treated (the census of the stratum, or the random share's when it was not
-    taken)."""
+    taken). ``frame``: the random share's firms inside de Mel et al.'s sample bound
+    (``DE_MEL_CAPITAL``), all types together as in their average; ``frame_growth`` and
+    ``frame_subsistence`` split it by type."""
     drawn = table[table["random"].to_numpy(bool)]
     sub = drawn[~drawn["growth_oriented"]]
     growth_con = table[table["growth_oriented"] & table["constrained"]]
+    frame = drawn[drawn["capital"] <= DE_MEL_CAPITAL]
+    go = frame["growth_oriented"].to_numpy(bool)
     return {"all": float(drawn["return_pct"].mean()),
             "subsistence": float(sub["return_pct"].mean()),
             "growth_constrained": float(growth_con["return_pct"].mean()),
-            "n_subsistence": float(len(sub)), "n_growth_constrained": float(len(growth_con))}
+            "frame": float(frame["return_pct"].mean()),
+            "frame_growth": float(frame["return_pct"][go].mean()),
+            "frame_subsistence": float(frame["return_pct"][~go].mean()),
+            "n_subsistence": float(len(sub)), "n_growth_constrained": float(len(growth_con)),
+            "n_frame": float(len(frame)), "n_frame_growth": float(go.sum())}

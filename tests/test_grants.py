@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from sim.grants import grant_experiment, summarise
+from sim.grants import DE_MEL_CAPITAL, grant_experiment, summarise
 from sim.params import Parameters
 
 SMALL = dict(n_firms=400, burn_in_firms=400, burn_in_months=24, office=False)
@@ -72,7 +72,7 @@ def test_summary_averages_each_group_over_its_own_firms_only():
     table = pd.DataFrame({"firm_id": range(6),
                           "growth_oriented": [True, True, False, False, True, False],
                           "constrained": [True, False, True, False, True, True],
-                          "random": True, "return_pct": [6.0, 1.0, 2.0, 0.0, 4.0, 1.0]})
+                          "capital": 1e6, "random": True, "return_pct": [6.0, 1.0, 2.0, 0.0, 4.0, 1.0]})
     s = summarise(table)
     assert s["growth_constrained"] == pytest.approx(5.0)  # rows 0 and 4, not the busy subsistence firms
     assert s["subsistence"] == pytest.approx(1.0)  # rows 2, 3, 5
@@ -88,8 +88,14 @@ def test_summary_of_a_stratified_sample():
                           "growth_oriented": [True, True, False, False, True, False],
                           "constrained": [True, False, True, False, True, True],
                           "random": [True, True, True, True, False, False],
+                          "capital": [20e6, 15e6, 5e6, 16e6, 1e6, 1e6],
                           "return_pct": [6.0, 1.0, 2.0, 0.0, 4.0, 9.0]})
     s = summarise(table)
+    # de Mel et al.'s frame: the random share's firms with capital of at most Rp 15 M (rows 1, 2;
+    # not rows 4, 5, treated for the census, nor 0 and 3 above the bound)
+    assert DE_MEL_CAPITAL == 15e6
+    assert (s["frame"], s["frame_growth"], s["frame_subsistence"]) == pytest.approx((1.5, 1.0, 2.0))
+    assert (s["n_frame"], s["n_frame_growth"]) == (2, 1)
     assert s["growth_constrained"] == pytest.approx(5.0)  # rows 0 and 4 (4 from the census)
     assert s["subsistence"] == pytest.approx(1.0)  # rows 2 and 3; not row 5, drawn for the census
     assert s["all"] == pytest.approx(9.0 / 4)
@@ -116,6 +122,8 @@ def test_every_constrained_growth_oriented_firm_is_treated_besides_the_random_sh
     both = grant_experiment(p, 7, share=0.1, months=2, use_cache=False)
     plain = grant_experiment(p, 7, share=0.1, months=2, use_cache=False, every_constrained=False)
     assert bound_ids <= set(both["firm_id"])
+    # each row's capital is the firm's before the grant
+    assert both["capital"].to_numpy() == pytest.approx(start["capital"][start.row_of[both["firm_id"].to_numpy()]])
     assert (both["constrained"] & both["growth_oriented"]).sum() == len(bound_ids)
     assert plain["random"].all() and (plain["constrained"] & plain["growth_oriented"]).sum() < len(bound_ids)
     drawn = both[both["random"]]

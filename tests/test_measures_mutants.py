@@ -214,11 +214,15 @@ def test_run_seeds_puts_each_grant_group_in_its_own_row(monkeypatch):
     monkeypatch.setattr(val, "measure_run", lambda result: val.SeedResult(result.seed, {}))
     monkeypatch.setattr(grants, "grant_experiment", lambda params, seed: None)
     monkeypatch.setattr(grants, "summarise", lambda table: {"all": 9.0, "subsistence": 0.5, "growth_constrained": 5.0,
-                                                           "n_subsistence": 900.0, "n_growth_constrained": 40.0})
+                                                           "n_subsistence": 900.0, "n_growth_constrained": 40.0,
+                                                           "frame": 1.0, "frame_growth": 4.0,
+                                                           "frame_subsistence": 0.4, "n_frame": 2000.0})
     (r,) = val.run_seeds([3], n_firms=1000, years=1)
     assert r.seed == 3
     assert (r.values["grant_return_subsistence"], r.values["grant_return_growth"]) == (0.5, 5.0)
     assert r.values["grant_n_growth"] == 40.0  # the firms behind the row, in validation-seeds.csv
+    assert (r.values["grant_return_frame"], r.values["grant_frame_growth"], r.values["grant_frame_subsistence"],
+            r.values["grant_n_frame"]) == (1.0, 4.0, 0.4, 2000.0)
 
 
 # -- verdicts over seeds ---------------------------------------------------------------------------
@@ -276,7 +280,7 @@ def test_grant_return_is_extra_profit_per_month_over_the_grant(monkeypatch):
 def test_grant_summary_is_a_mean_over_firms():
     # guards grants.summarise: the mean (a few firms with large returns count)
     table = pd.DataFrame({"firm_id": range(3), "growth_oriented": [False] * 3, "constrained": [True] * 3,
-                          "random": [True] * 3, "return_pct": [0.0, 0.0, 9.0]})
+                          "random": [True] * 3, "capital": 1e6, "return_pct": [0.0, 0.0, 9.0]})
     assert grants.summarise(table)["subsistence"] == pytest.approx(3.0)
 
 
