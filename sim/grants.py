@@ -26,9 +26,8 @@ import numpy as np
 import pandas as pd
 
 from .engine import City
-from .keyed import Keys, Purpose
 from .params import Parameters
-from .population import initial_table
+from .trials import random_share, twin_cities
 
 DE_MEL_CAPITAL = 15e6
 """Rp: the upper bound of de Mel et al.'s sample, invested capital of at most 100,000 Sri Lankan
@@ -49,12 +48,9 @@ def grant_experiment(params: Parameters, seed: int, *, grant: float = 2.5e6, sha
         raise ValueError(f"share = {share!r} must be in (0, 1]")
     if grant <= 0:
         raise ValueError(f"grant = {grant!r} must be > 0")
-    p = params.replace(office=False)
-    keys = Keys(seed)
-    control = City(p, keys, initial_table(p, keys, use_cache=use_cache), record=False)
-    treated = City(p, keys, initial_table(p, keys, use_cache=use_cache), record=False)
+    control, treated, keys = twin_cities(params, seed, use_cache)
     t = treated.firms
-    drawn = keys.uniform(Purpose.RESAMPLE, 1, t["firm_id"]) < share
+    drawn = random_share(keys, t["firm_id"], share)
     bound = t["utilisation"] >= 0.999
     pick = drawn | (bound & t["growth_oriented"]) if every_constrained else drawn
     ids = t["firm_id"][pick].copy()

@@ -213,6 +213,10 @@ def test_run_seeds_puts_each_grant_group_in_its_own_row(monkeypatch):
     monkeypatch.setattr(sim.run, "run", lambda params, **kw: SimpleNamespace(seed=kw["seed"]))
     monkeypatch.setattr(val, "measure_run", lambda result: val.SeedResult(result.seed, {}))
     monkeypatch.setattr(grants, "grant_experiment", lambda params, seed: None)
+    from sim import trials
+    monkeypatch.setattr(trials, "training_experiment", lambda params, seed: None)
+    monkeypatch.setattr(trials, "summarise_training", lambda trial: {"sales": 6.0, "profit": 8.0, "fade": 0.4,
+                                                                    "others_sales": -0.3, "n": 50.0})
     monkeypatch.setattr(grants, "summarise", lambda table: {"all": 9.0, "subsistence": 0.5, "growth_constrained": 5.0,
                                                            "n_subsistence": 900.0, "n_growth_constrained": 40.0,
                                                            "frame": 1.0, "frame_growth": 4.0,
@@ -223,6 +227,8 @@ def test_run_seeds_puts_each_grant_group_in_its_own_row(monkeypatch):
     assert r.values["grant_n_growth"] == 40.0  # the firms behind the row, in validation-seeds.csv
     assert (r.values["grant_return_frame"], r.values["grant_frame_growth"], r.values["grant_frame_subsistence"],
             r.values["grant_n_frame"]) == (1.0, 4.0, 0.4, 2000.0)
+    assert (r.values["training_sales"], r.values["training_profit"], r.values["training_fade"],
+            r.values["training_others_sales"]) == (6.0, 8.0, 0.4, -0.3)
 
 
 # -- verdicts over seeds ---------------------------------------------------------------------------
@@ -265,8 +271,9 @@ class _StillCity:
 
 def test_grant_return_is_extra_profit_per_month_over_the_grant(monkeypatch):
     # guards grant_experiment: gain summed over the months, divided by months x grant; constrained = at capacity
-    monkeypatch.setattr(grants, "City", _StillCity)
-    monkeypatch.setattr(grants, "initial_table", lambda p, keys, use_cache=True: {
+    from sim import trials
+    monkeypatch.setattr(trials, "City", _StillCity)
+    monkeypatch.setattr(trials, "initial_table", lambda p, keys, use_cache=True: {
         "firm_id": np.arange(4), "growth_oriented": np.array([True, True, False, False]),
         "utilisation": np.array([1.0, 0.9995, 0.95, 0.5]), "capital": np.full(4, 1e7)})
     # profit 2 % of capital a month: the grant earns 2 % of itself every month
