@@ -217,6 +217,8 @@ def test_run_seeds_puts_each_grant_group_in_its_own_row(monkeypatch):
     monkeypatch.setattr(trials, "training_experiment", lambda params, seed: None)
     monkeypatch.setattr(trials, "summarise_training", lambda trial: {"sales": 6.0, "profit": 8.0, "fade": 0.4,
                                                                     "others_sales": -0.3, "n": 50.0})
+    monkeypatch.setattr(trials, "large_grant_trial", lambda params, seed: {"treated": 3.0, "control": 1.0,
+                                                                          "effect_pp": 2.0, "n": 800.0})
     monkeypatch.setattr(grants, "summarise", lambda table: {"all": 9.0, "subsistence": 0.5, "growth_constrained": 5.0,
                                                            "n_subsistence": 900.0, "n_growth_constrained": 40.0,
                                                            "frame": 1.0, "frame_growth": 4.0,
@@ -229,6 +231,7 @@ def test_run_seeds_puts_each_grant_group_in_its_own_row(monkeypatch):
             r.values["grant_n_frame"]) == (1.0, 4.0, 0.4, 2000.0)
     assert (r.values["training_sales"], r.values["training_profit"], r.values["training_fade"],
             r.values["training_others_sales"]) == (6.0, 8.0, 0.4, -0.3)
+    assert (r.values["large_grant_workers"], r.values["large_grant_control"]) == (2.0, 1.0)
 
 
 # -- verdicts over seeds ---------------------------------------------------------------------------

@@ -107,3 +107,24 @@ def test_short_trials_and_refusals():
         training_experiment(p, 1, share=0.0)
     with pytest.raises(ValueError, match="months"):
         training_experiment(p, 1, months=0)
+
+
+def test_large_grant_trial_counts_growth_oriented_firms_with_ten_workers():
+    """The trial treats the growth-oriented firms of the keyed random share; with a threshold of
+    one worker (every open firm) and no closures both copies count all of them, so the effect is 0;
+    with a huge grant in a city where demand presses on capacity, treated firms grow past the
+    threshold that their twins do not reach."""
+    from sim.trials import large_grant_trial, twin_cities
+    p = Parameters(**NO_EXIT)
+    control, _, keys = twin_cities(p, 5, use_cache=False)
+    f = control.firms
+    n_go = int((random_share(keys, f["firm_id"], 0.3) & f["growth_oriented"]).sum())
+    r = large_grant_trial(p, 5, share=0.3, months=3, workers=1.0, use_cache=False)
+    assert r["n"] == n_go > 5 and r["treated"] == r["control"] == 100.0 and r["effect_pp"] == 0.0
+    # every firm sells all it can make: capital is output, output is workers
+    busy = Parameters(**{**NO_EXIT, "demand_per_firm": 1e10}, shock_sd=0.0, quality_sd=0.0, event_rate=0.0)
+    r = large_grant_trial(busy, 5, grant=1e10, share=0.3, months=12, workers=30.0, use_cache=False)
+    assert r["control"] < 10.0 and r["effect_pp"] > 80.0
+    assert r["effect_pp"] == pytest.approx(r["treated"] - r["control"])
+    with pytest.raises(ValueError, match="grant"):
+        large_grant_trial(p, 5, grant=0.0)
