@@ -49,8 +49,9 @@ CAVEATS = (
     ("Grants pay micro firms less than de Mel et al. found",
      "in their own sample frame (capital at most Rp 15 M) an equipment grant earns 1.0 % a month on "
      "average (growth-oriented firms 3.8 %, subsistence firms 0.55 %), against their 4.6-5.7 %; the "
-     "model reaches 3-8 % only among capacity-bound growth-oriented firms, about 0.05 % of firms, so "
-     "it may understate what equipment grants do."),
+     "model reaches 3-8 % only among capacity-bound growth-oriented firms, about 0.05 % of firms; a "
+     "US$50,000 grant raises the chance of ten or more workers by under 1 point, against McKenzie "
+     "2017's 20. So it may understate what equipment grants do."),
 )
 
 HOW_TO_READ = (
