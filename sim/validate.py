@@ -185,8 +185,8 @@ TARGETS: tuple[Target, ...] = (
     _t("grant_return_growth", "Return on an equipment grant, capacity-constrained growth-oriented firms",
        "de Mel, McKenzie & Woodruff 2008, QJE", "≈ 5.7 % (3-8 %)", 3.0, 8.0, "%/month", "calibrated",
        "as above, over every firm that was growth-oriented and selling all it could make at the grant: "
-       "all of them are treated besides the random 5 % (a census of about 0.05 % of firms, 33-46 a seed "
-       "in the default city; the random share alone finds 0-5), so the others' figures hardly move "
+       "all of them are treated besides the random 5 % (a census of about 0.05 % of firms, 30-55 a seed "
+       "in the default city over seeds 1-20; the random share alone finds 0-5), so the others' figures hardly move "
        "(by 0.002 points on average); their number per seed is grant_n_growth in validation-seeds.csv"),
     _t("grant_return_frame", "Return on an equipment grant, all firms in de Mel et al.'s sample frame",
        "de Mel, McKenzie & Woodruff 2008, QJE", "≈ 4.6-5.7 % (men ≈ 9 %, women ≈ 0)",
@@ -289,6 +289,22 @@ AUX_KEYS = (*(k for pair in DRIFT.values() for k in pair),
             "grant_frame_growth", "grant_frame_subsistence", "grant_n_frame",
             "training_others_sales",  # untrained firms' sales in the trial's first year, %
             "large_grant_control")  # the twins' share with ten or more workers, %
+
+TRIAL_FIGURES = {  # row or per-seed key: (trial, its figure); the trials run once a seed in ``run_seeds``
+    "grant_return_subsistence": ("grant", "subsistence"),
+    "grant_return_growth": ("grant", "growth_constrained"),
+    "grant_n_growth": ("grant", "n_growth_constrained"),
+    "grant_return_frame": ("grant", "frame"),
+    "grant_frame_growth": ("grant", "frame_growth"),
+    "grant_frame_subsistence": ("grant", "frame_subsistence"),
+    "grant_n_frame": ("grant", "n_frame"),
+    "training_sales": ("training", "sales"),
+    "training_profit": ("training", "profit"),
+    "training_fade": ("training", "fade"),
+    "training_others_sales": ("training", "others_sales"),
+    "large_grant_workers": ("large_grant", "effect_pp"),
+    "large_grant_control": ("large_grant", "control"),
+}
 
 # figure data kept per seed (small arrays; the snapshots themselves are dropped after measuring)
 Z_EDGES = np.linspace(-8.0, 8.0, 81)
@@ -393,22 +409,11 @@ def run_seeds(seeds, *, n_firms: int, years: int,
     for i, seed in enumerate(seeds):
         result = run(params, seed=seed, months=months, snapshot_months=range(0, months + 1, 12))
         measured = measure_run(result)
-        grant = grants.summarise(grants.grant_experiment(params, seed))
-        measured.values["grant_return_subsistence"] = grant["subsistence"]
-        measured.values["grant_return_growth"] = grant["growth_constrained"]
-        measured.values["grant_n_growth"] = grant["n_growth_constrained"]
-        measured.values["grant_return_frame"] = grant["frame"]
-        measured.values["grant_frame_growth"] = grant["frame_growth"]
-        measured.values["grant_frame_subsistence"] = grant["frame_subsistence"]
-        measured.values["grant_n_frame"] = grant["n_frame"]
-        training = trials.summarise_training(trials.training_experiment(params, seed))  # (24 months, always)
-        measured.values["training_sales"] = training["sales"]
-        measured.values["training_profit"] = training["profit"]
-        measured.values["training_fade"] = training["fade"]
-        measured.values["training_others_sales"] = training["others_sales"]
-        large = trials.large_grant_trial(params, seed)
-        measured.values["large_grant_workers"] = large["effect_pp"]
-        measured.values["large_grant_control"] = large["control"]
+        found = {"grant": grants.summarise(grants.grant_experiment(params, seed)),
+                 "training": trials.summarise_training(trials.training_experiment(params, seed)),
+                 "large_grant": trials.large_grant_trial(params, seed)}
+        for key, (trial, figure) in TRIAL_FIGURES.items():
+            measured.values[key] = found[trial][figure]
         out.append(measured)
         if progress is not None:
             progress(i + 1, len(seeds), seed)

@@ -392,3 +392,12 @@ def test_pareto_band_mean_known_answers():
     zeta, small = pareto_band_mean(1.32, 0.10, 300.0, 2500.0)
     assert round(zeta, 2) == 1.22 and round(small) == 671
     assert round(pareto_band_mean(1.32, 0.10, 300.0, 2500.0, 50_000.0)[1], -2) == 6900
+
+
+def test_every_trial_figure_is_a_row_or_a_per_seed_column():
+    """What run_seeds takes from the trials reaches the table or validation-seeds.csv (a key in
+    neither would be dropped by measure_run's filter), and the trials' rows all come from there."""
+    keys = set(val.TARGET_KEYS) | set(val.AUX_KEYS)
+    assert set(val.TRIAL_FIGURES) <= keys
+    trial_rows = {t.key for t in val.TARGETS if t.key.startswith(("grant_", "training_", "large_grant"))}
+    assert trial_rows <= set(val.TRIAL_FIGURES)
