@@ -395,8 +395,9 @@ def test_pareto_band_mean_known_answers():
 
 
 def test_every_trial_figure_is_a_row_or_a_per_seed_column():
-    """What run_seeds takes from the trials reaches the table or validation-seeds.csv (a key in
-    neither would be dropped by measure_run's filter), and the trials' rows all come from there."""
+    """What run_seeds takes from the trials is a row of the table or a declared per-seed column
+    (measure_run gives every seed each of them, NaN until measured, so validation-seeds.csv has the
+    same columns however a seed was measured), and the trials' rows all come from run_seeds."""
     keys = set(val.TARGET_KEYS) | set(val.AUX_KEYS)
     assert set(val.TRIAL_FIGURES) <= keys
     trial_rows = {t.key for t in val.TARGETS if t.key.startswith(("grant_", "training_", "large_grant"))}
