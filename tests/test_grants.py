@@ -148,3 +148,16 @@ def test_profit_of_a_firm_is_its_operating_profit_and_zero_once_closed():
     assert _profit(city, fid) == pytest.approx([0.2 * 1e6 - 3e5])  # -100,000: a loss counts
     city.firms.remove(np.array([True]))
     assert _profit(city, fid).tolist() == [0.0]
+
+
+def test_frame_counts_growth_oriented_firms_not_subsistence_ones():
+    """Unequal numbers of each type in the frame, so a count of the wrong type shows."""
+    import pandas as pd
+    table = pd.DataFrame({"firm_id": range(5),
+                          "growth_oriented": [True, True, True, False, False],
+                          "constrained": False, "random": [True, True, True, True, False],
+                          "capital": [1e6, 2e6, 3e6, 4e6, 5e6],
+                          "return_pct": [3.0, 6.0, 9.0, 1.0, 7.0]})
+    s = summarise(table)
+    assert (s["n_frame"], s["n_frame_growth"]) == (4, 3)
+    assert (s["frame_growth"], s["frame_subsistence"], s["frame"]) == pytest.approx((6.0, 1.0, 19.0 / 4))

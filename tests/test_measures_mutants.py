@@ -287,6 +287,21 @@ def test_grant_return_is_extra_profit_per_month_over_the_grant(monkeypatch):
     assert table["constrained"].tolist() == [True, True, False, False]
 
 
+def test_a_firm_at_exactly_the_utilisation_bound_is_constrained_and_censused(monkeypatch):
+    # guards grant_experiment's ">= 0.999" (utilisation is float32, compared with 0.999 in float32)
+    from sim import trials
+    monkeypatch.setattr(trials, "City", _StillCity)
+    monkeypatch.setattr(trials, "initial_table", lambda p, keys, use_cache=True: {
+        "firm_id": np.arange(3), "growth_oriented": np.array([True, True, False]),
+        "utilisation": np.array([0.999, 0.998, 0.999], dtype=np.float32), "capital": np.full(3, 1e7)})
+    monkeypatch.setattr(grants, "_profit", lambda city, ids: 0.02 * city.firms["capital"][ids])
+    from sim.params import Parameters
+    # a share so small nobody is drawn at random: only the census treats
+    table = grants.grant_experiment(Parameters(), 1, grant=1e6, share=1e-12, months=1)
+    assert table["firm_id"].tolist() == [0] and table["constrained"].tolist() == [True]
+    assert not table["random"].any()
+
+
 def test_grant_summary_is_a_mean_over_firms():
     # guards grants.summarise: the mean (a few firms with large returns count)
     table = pd.DataFrame({"firm_id": range(3), "growth_oriented": [False] * 3, "constrained": [True] * 3,
