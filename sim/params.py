@@ -96,8 +96,8 @@ class Parameters:
         "Reference capital at which a firm of ability 1 has capacity output_at_ref.")
     output_at_ref: float = _p(
         4.39e7, "Rp/month", 1e4, 1e9, "uncertainty",
-        "assumption, calibrated towards mean sales of micro firms of at least Rp 76.1 M/yr (UMKM Indonesia "
-        "2020: value added per micro unit, which sales exceed)",
+        "assumption, calibrated towards mean sales of micro firms of Rp 76.1 M/yr ± 25 % (UMKM Indonesia "
+        "2020: value added per micro unit; issue 9's band)",
         "Monthly output capacity of a firm with ability 1 and capital capital_ref.")
     shock_sd: float = _p(
         0.4294, "log points", 0.0, 2.0, "uncertainty", "assumption",
