@@ -206,6 +206,19 @@ def annual_hazard(survival: pd.Series, year: int) -> float:
 
 
 # -- graduation ------------------------------------------------------------------------------------
+def stock_death(snapshots: dict[int, pd.DataFrame], months: int) -> float:
+    """Of the firms in the first snapshot (of every age: the stock, as a panel survey samples it),
+    the share not in the snapshot ``months`` later; NaN without that snapshot."""
+    first = min(snapshots)
+    if first + months not in snapshots:
+        return float("nan")
+    start = snapshots[first]["firm_id"].to_numpy()
+    if start.size == 0:
+        return float("nan")
+    alive = np.isin(start, snapshots[first + months]["firm_id"].to_numpy())
+    return 1.0 - float(np.count_nonzero(alive)) / start.size
+
+
 def graduation_rate(before: pd.DataFrame, after: pd.DataFrame, law: str) -> tuple[int, int]:
     """Registered micro firms at the start (under ``law``) and how many of them are small or larger
     a year later (firms that exit in the year stay in the denominator)."""

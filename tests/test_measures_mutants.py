@@ -158,6 +158,16 @@ def test_drift_counts_are_small_and_medium_firms_at_the_first_and_last_snapshot_
     assert (v["small_medium_start"], v["small_medium_law20_start"]) == (1, 2)
 
 
+def test_measure_snapshots_stock_death_is_over_60_months_from_the_first_snapshot():
+    # guards measure_snapshots' stock_death_5y: the first snapshot's firms, 60 months on, in %
+    s = _three_snapshots()
+    snaps = {0: s[0], 12: s[12], 24: s[24], 60: s[24].iloc[:1]}
+    v, _ = val.measure_snapshots(snaps)
+    assert v["stock_death_5y"] == pytest.approx(75.0)  # of firms 1, 2, 3, 5 only 1 is there at month 60
+    v, _ = val.measure_snapshots(s)
+    assert np.isnan(v["stock_death_5y"])
+
+
 def test_measure_snapshots_growth_and_graduation_known_answer():
     # guards measure_snapshots: growth by age (young 12-47 months, old >= 120) and graduation pooled over years
     v, _ = val.measure_snapshots(_three_snapshots())
@@ -313,4 +323,4 @@ def test_a_one_year_run_measures_every_row_but_survival_hazard_and_the_office_co
     # guards TARGETS' min_months: only the rows that need more than 12 months are n/a in a one-year run
     table = val.summarise(_per_seed(), 12)
     assert set(table.loc[table["status"] == "n/a", "key"]) == {"survival_24", "survival_48", "hazard_falls",
-                                                                "served_30m", *val.DRIFT}
+                                                                "stock_death_5y", "served_30m", *val.DRIFT}

@@ -423,3 +423,17 @@ def test_the_new_trial_rows_roles_and_bands():
     assert (rows["training_fade"].low, rows["training_fade"].high, rows["training_fade"].role) == (None, 0.5, "calibrated")
     large = rows["large_grant_workers"]
     assert (large.low, large.high, large.role, large.counts) == (10.0, None, "reference", False)
+
+
+def test_stock_death_counts_the_first_snapshots_firms_gone_later():
+    """Known answer: of 4 firms at month 0, one is gone at month 12 and another by month 60 (a firm
+    entering later does not count); without a snapshot 60 months on, NaN."""
+    from sim import measures as ms
+    snap = lambda ids: pd.DataFrame({"firm_id": ids})  # noqa: E731
+    snaps = {0: snap([1, 2, 3, 4]), 12: snap([1, 2, 4, 7]), 60: snap([1, 4, 7, 9])}
+    assert ms.stock_death(snaps, 12) == pytest.approx(0.25)
+    assert ms.stock_death(snaps, 60) == pytest.approx(0.5)
+    assert np.isnan(ms.stock_death(snaps, 24))
+    row = {t.key: t for t in val.TARGETS}["stock_death_5y"]
+    assert (row.low, row.high, row.role, row.min_months) == (33.5, 49.5, "validation", 60)
+    assert row.judge(41.0, 120) == "pass" and row.judge(31.0, 120) == "fail" and row.judge(41.0, 59) == "n/a"
