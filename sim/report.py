@@ -43,7 +43,10 @@ CAVEATS = (
      "comparisons between scenarios are not affected."),
     ("Graduation out of micro", "is about 0.2 % a year; Medan's 0.5 % 'upgraded' counts licences, "
                                 "not class changes."),
-    ("Survival", "is checked against a US benchmark; Indonesian figures would be better."),
+    ("Survival", "of entrants follows a US benchmark, but established firms close too rarely for a "
+                 "developing economy: 31 % of the firms open at a date are gone five years later, "
+                 "against 41 % in developing-country panels (McKenzie & Paffhausen 2019), so "
+                 "closures in a scenario may be understated."),
     ("Loan defaults", "of a credit-only office: 9 % of loans end in default, above KUR's reported "
                       "average and within the range of its weakest lenders (banks here do not screen)."),
     ("Grants pay micro firms less than de Mel et al. found",
