@@ -420,7 +420,8 @@ def test_the_new_trial_rows_roles_and_bands():
     rows = {t.key: t for t in val.TARGETS}
     for key in ("training_sales", "training_profit"):
         assert (rows[key].low, rows[key].high, rows[key].role) == (5.0, 10.0, "validation")
-    assert (rows["training_fade"].low, rows["training_fade"].high, rows["training_fade"].role) == (None, 0.5, "calibrated")
+    fade = rows["training_fade"]
+    assert (fade.low, fade.high, fade.role) == (None, 0.5, "calibrated")
     large = rows["large_grant_workers"]
     assert (large.low, large.high, large.role, large.counts) == (10.0, None, "reference", False)
 
