@@ -131,15 +131,22 @@ def _survival(a, results):
     curves = pd.concat([r.curves["survival"] for r in results], axis=1)
     mean = curves.mean(axis=1)
     a.fill_between(curves.index / 12, 100 * curves.min(axis=1), 100 * curves.max(axis=1), color="C0",
-                   alpha=0.25, label="model, range over seeds")
-    a.plot(mean.index / 12, 100 * mean, color="C0", label="model, mean over seeds")
+                   alpha=0.25, label="model: entrants, range over seeds")
+    a.plot(mean.index / 12, 100 * mean, color="C0", label="model: entrants, mean over seeds")
     a.errorbar([2, 4], [66, 44], yerr=8, fmt="s", color="C3", capsize=4,
                label="Knaup 2005: 66 %, 44 % (band ±8 pp)")
-    a.set_xlabel("age, years since entry")
-    a.set_ylabel("entrants still alive, %")
+    stock = [r.curves["stock_survival"] for r in results if "stock_survival" in r.curves]
+    if stock:  # the firms open at month 0, of every age, as a panel survey samples them
+        stock = pd.concat(stock, axis=1).mean(axis=1)
+        a.plot(stock.index / 12, 100 * stock, color="C2", marker=".",
+               label="model: firms open at month 0 (the stock), mean over seeds")
+        a.errorbar([5], [59], yerr=8, fmt="D", color="C2", mec="k", capsize=4,
+                   label="McKenzie & Paffhausen 2019: stock 59 % after 5 yrs (±8 pp)")
+    a.set_xlabel("years since entry (entrants) or since month 0 (the stock)")
+    a.set_ylabel("still open, %")
     a.set_ylim(0, 100)
-    a.set_title("Survival of entrants")
-    a.legend(fontsize=8)
+    a.set_title("Survival of entrants and of the stock")
+    a.legend(fontsize=7)
 
 
 def _ccdf(a, results, grid, thresholds):

@@ -382,6 +382,8 @@ def measure_snapshots(snapshots: dict[int, pd.DataFrame]) -> tuple[dict[str, flo
         log_size_by_age=ms.mean_by_age_years(selling, np.log10(selling["annual_sales"])),
         shares_law20={k: 100 * float(np.mean([s[k] for s in law20])) for k in ("micro", "small", "medium")},
         shares_pp7={k: 100 * float(np.mean([s[k] for s in pp7])) for k in ("micro", "small", "medium")},
+        stock_survival=pd.Series({m - min(snapshots): 1.0 - ms.stock_death(snapshots, m - min(snapshots))
+                                  for m in sorted(snapshots)}),
     )
     return v, curves
 
