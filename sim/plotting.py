@@ -8,6 +8,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import NullFormatter  # noqa: E402
 
 
 def run_figure(monthly: pd.DataFrame, title: str = ""):
@@ -121,6 +122,7 @@ def _volatility(a, results, rows):
                label="slope -0.175 (Stanley et al. 1996)")
     a.set_xscale("log")
     a.set_yscale("log")
+    a.xaxis.set_minor_formatter(NullFormatter())  # (minor labels collide within one decade)
     a.set_xlabel("mean annual sales of the decile, Rp M (log)")
     a.set_ylabel("SD of one-year log growth (log)")
     a.set_title("Volatility against size")
