@@ -13,6 +13,7 @@ import math
 
 import mesa
 
+from sim import phases
 from sim.params import Parameters
 
 
@@ -112,7 +113,10 @@ class Firm(mesa.Agent):
             p.margin * sum(self.history)
             - 12 * (p.fixed_cost + p.exit_profit) < 0) and (
             p.review_close >= 1.0 or r.random() < p.review_close)
-        if self.capital < p.exit_capital or r.random() < p.exit_hazard or review:
+        hazard = p.exit_hazard
+        if p.household_hazard > 0 and phases.own_account(p, self.annual_sales()):
+            hazard += p.household_hazard  # an own-account firm's household shocks
+        if self.capital < p.exit_capital or r.random() < hazard or review:
             self.remove()
 
 

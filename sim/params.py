@@ -299,6 +299,14 @@ class Parameters:
     exit_hazard: float = _p(
         0.001456, "1/month", 0.0, 1.0, "uncertainty", "assumption (owner illness, moves)",
         "Monthly probability of closing for reasons outside the business.")
+    household_hazard: float = _p(
+        0.0, "1/month", 0.0, 1.0, "uncertainty",
+        "McKenzie & Paffhausen 2019, REStat (small firms in developing countries die at 8.2-8.3 %/yr, "
+        "smaller and less profitable ones more often; the owner's household is one cause); off (0) "
+        "until refitted: docs/calibration.md, Known gaps, Survival",
+        "Monthly probability that an own-account firm (fewer than two workers at its annualised "
+        "sales: no paid employee) closes for its owner's household reasons, on top of exit_hazard; a "
+        "firm with employees carries on through them.")
 
     # --- employment and registration ----------------------------------------------------------
     workers_at_ref: float = _p(
@@ -600,6 +608,8 @@ PLAUSIBLE: dict[str, tuple[float, float, str]] = {
     "exit_capital": (1e5, 2e6, "assumption"),
     "exit_profit": (-0.5e6, 1e6, _CAL),
     "exit_hazard": (0.0, 0.01, _CAL),
+    "household_hazard": (0.0, 0.01, "assumption around McKenzie & Paffhausen 2019 (8.2-8.3 %/yr of "
+                                    "all small firms; exit_hazard already closes 1.7 %/yr)"),
     "review_close": (0.2, 1.0, _CAL),
     "workers_at_ref": (1.3, 2.2, "KemenKopUKM 2019 (micro ~1.7 workers/unit) +-25 %"),
     "workers_elasticity": (0.4, 0.8, "assumption around the fit to KemenKopUKM 2019"),

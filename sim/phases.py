@@ -256,9 +256,15 @@ def exits(p: Parameters, capital, uniform, sales_12m=None, age=None, owners=None
     its fixed costs (the owner's yearly review of the accounts; equipment the firm holds does not
     count against it, so a grant of unneeded equipment never closes a firm), after which the owner
     closes with probability ``review_close``. ``owners(rows)`` gives the owners' keyed uniforms
-    for the rows of firms with a losing year (needed only when review_close < 1)."""
+    for the rows of firms with a losing year (needed only when review_close < 1). An own-account
+    firm (``own_account``) closes for outside reasons with ``exit_hazard + household_hazard``: the
+    same uniform below the larger bound."""
     leaving = capital < p.exit_capital
     leaving |= below(uniform, p.exit_hazard)
+    if p.household_hazard > 0 and sales_12m is not None:
+        own = own_account(p, sales_12m if age is None else annualised_sales(sales_12m, age))
+        own &= below(uniform, p.exit_hazard + p.household_hazard)
+        leaving |= own
     if sales_12m is not None:
         review = age // 12  # once a year, on the firm's anniversary (// beats % in numpy)
         review *= 12
@@ -273,6 +279,13 @@ def exits(p: Parameters, capital, uniform, sales_12m=None, age=None, owners=None
                 losing[rows[stay]] = False
         leaving |= losing
     return leaving
+
+
+def own_account(p: Parameters, annual_sales) -> np.ndarray:
+    """Firms without a paid employee: fewer than two ``workers`` at these annual sales."""
+    floor = p.workers_sales_ref * (2.0 / p.workers_at_ref) ** (1.0 / p.workers_elasticity) \
+        if p.workers_elasticity > 0 else (np.inf if p.workers_at_ref < 2.0 else -np.inf)
+    return np.asarray(annual_sales) < floor
 
 
 def workers(p: Parameters, annual_sales):

@@ -140,6 +140,29 @@ def test_exits_on_exhausted_capital_or_outside_hazard():
     assert out.tolist() == [True, True, False]
 
 
+def test_household_shocks_close_own_account_firms_only():
+    """An own-account firm (fewer than two workers at its annualised sales) closes for outside
+    reasons below exit_hazard + household_hazard, a firm with employees below exit_hazard only;
+    the same uniform decides both. Off (0), nothing changes."""
+    p = P.replace(exit_capital=0.0, exit_hazard=0.1, household_hazard=0.2, review_close=1.0,
+                  exit_profit=-1e9, workers_at_ref=1.7, workers_sales_ref=100e6, workers_elasticity=0.5)
+    floor = 100e6 * (2.0 / 1.7) ** 2  # two workers: Rp 138.4 M a year
+    assert phases.own_account(p, np.array([floor * (1 - 1e-9), floor * (1 + 1e-9)])).tolist() == [True, False]
+    uniform = np.array([0.05, 0.25, 0.35, 0.05, 0.25, 0.25])
+    annual = np.array([50.0, 50.0, 50.0, 500.0, 500.0, 60.0]) * 1e6
+    age = np.array([36, 36, 36, 36, 36, 6])
+    sales_12m = annual * np.minimum(age, 12) / 12  # a 6-month-old firm's last 12 months: half a year's
+    out = phases.exits(p, np.full(6, 100e6), uniform, sales_12m, age)
+    # below 0.1: closes; below 0.3 and own-account: closes (the young firm by its annualised sales)
+    assert out.tolist() == [True, True, False, True, False, True]
+    off = phases.exits(p.replace(household_hazard=0.0), np.full(6, 100e6), uniform, sales_12m, age)
+    assert off.tolist() == [True, False, False, True, False, False]
+    # with no workers rule (elasticity 0) everyone has workers_at_ref workers
+    flat = p.replace(workers_elasticity=0.0)
+    assert phases.own_account(flat, np.array([1e5, 1e12])).all()
+    assert not phases.own_account(flat.replace(workers_at_ref=2.0), np.array([1e5, 1e12])).any()
+
+
 def test_yearly_review_closes_firms_that_did_not_cover_their_costs_only_on_anniversaries():
     p = P.replace(exit_capital=0.0, exit_hazard=0.0, margin=0.25, fixed_cost=1.0, exit_profit=1.5,
                   review_close=1.0)  # every owner closes after a losing year
@@ -565,3 +588,21 @@ def test_the_per_agent_reference_model_uses_the_same_export_rule():
             array_rule = phases.export_pull(p, access)
             scalar_rule = [ref.export_pull(p, float(a)) for a in access]
             assert scalar_rule == pytest.approx(array_rule.tolist(), abs=1e-5), (threshold, spread)
+
+
+def test_the_per_agent_reference_model_closes_own_account_firms_for_household_reasons():
+    """The speed benchmark's reference model shares the household hazard: at 0.5 a month nearly every
+    own-account firm is gone within a few months, on the same seed as a city without it."""
+    spec = importlib.util.spec_from_file_location(
+        "per_agent_model", Path(__file__).parents[1] / "benchmarks" / "per_agent_model.py")
+    ref = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ref)
+    counts = {}
+    for hh in (0.0, 0.5):
+        m = ref.PerAgentModel(300, seed=3, household_hazard=hh, entry_rate=0.0)
+        for _ in range(6):
+            m.step()
+        firms = list(m.agents_by_type[ref.Firm])
+        counts[hh] = (len(firms), sum(bool(phases.own_account(m.p, f.annual_sales())) for f in firms))
+    assert counts[0.0][1] > 100  # most firms have no paid employee
+    assert counts[0.5][1] < 0.1 * counts[0.0][1] and counts[0.5][0] < counts[0.0][0]
