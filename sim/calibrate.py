@@ -81,6 +81,9 @@ TARGETS: tuple[Target, ...] = (
            "de Mel, McKenzie & Woodruff 2008 (~5.7 % on average; 3-8 % band)"),
     Target("registered_share", 42.6, 3.0, "% of firms in the office's registry",
            "Simdakop 38,343 of ~90,000 (Antara Sumut 2022)"),
+    Target("stock_death_5y", 41.0, 4.0, "% of the firms open at month 0 closed by month 60",
+           "McKenzie & Paffhausen 2019 (8.2-8.3 %/yr in 16 panels of small firms, 12 developing "
+           "countries)"),
     Target("growth_kurtosis", 3.0, 1.0, "excess kurtosis of growth standardised within size deciles",
            "Stanley et al. 1996; Bottazzi & Secchi 2006 (Laplace: 3)"),
 )
@@ -98,7 +101,7 @@ SEARCH_RANGE: dict[str, tuple[float, float]] = {
         "ability_sd", "entrant_capital_median", "exit_hazard", "event_rate", "event_sd",
         "exit_profit", "reinvest_subsistence", "register_rate", "invest_utilisation",
         "volatility_dispersion", "volatility_spell", "quality_persistence", "review_close", "spillover",
-        "leader_imitation", "alpha",
+        "leader_imitation", "alpha", "household_hazard",
     )
 }
 
@@ -170,6 +173,7 @@ def moments(results: Sequence, p: Parameters) -> dict[str, float]:
         surv = r.survival
         per_run.append(dict(
             {k: _nanmean([y[k] for y in yearly]) for k in yearly[0]},
+            stock_death_5y=100 * measures.stock_death(r.snapshots, 60),
             survival_24=float(surv.get(24, math.nan)),
             survival_48=float(surv.get(48, math.nan)),
             export_share=float(r.monthly["export_share"].iloc[1:].mean()),

@@ -124,7 +124,7 @@ class Parameters:
 
     # --- market ------------------------------------------------------------------------------
     demand_per_firm: float = _p(
-        8.244e6, "Rp/month per firm of n_firms", 1e4, 1e10, "uncertainty",
+        8.687e6, "Rp/month per firm of n_firms", 1e4, 1e10, "uncertainty",
         "calibrated so the default city sustains about n_firms firms (docs/calibration.md)",
         "City demand for MSME output: n_firms * demand_per_firm per month.")
     demand_growth: float = _p(
@@ -271,7 +271,7 @@ class Parameters:
 
     # --- entry and exit ---------------------------------------------------------------------
     entry_rate: float = _p(
-        0.008196, "entrants/month per firm of n_firms", 0.0, 1.0, "uncertainty",
+        0.009398, "entrants/month per firm of n_firms", 0.0, 1.0, "uncertainty",
         "assumption; ~3 %/yr NIB registrations (OSS-RBA 2022) is a lower bound",
         "Expected entrants per month, relative to n_firms (Poisson).")
     entrant_capital_median: float = _p(
@@ -291,7 +291,7 @@ class Parameters:
         "On each anniversary of entry a firm closes when its operating profit over the last 12 "
         "months (margin on sales less fixed costs) averages below this per month.")
     review_close: float = _p(
-        0.3677, "probability", 0.0, 1.0, "uncertainty",
+        0.314, "probability", 0.0, 1.0, "uncertainty",
         "assumption; Gimeno, Folta, Cooper & Woo 1997, ASQ (owners differ in how long they keep an "
         "underperforming firm); Fichman & Levinthal 1991 (a honeymoon before resources run out)",
         "Chance that an owner closes the firm after a year that failed the yearly review (the rest "
@@ -300,10 +300,9 @@ class Parameters:
         0.001456, "1/month", 0.0, 1.0, "uncertainty", "assumption (owner illness, moves)",
         "Monthly probability of closing for reasons outside the business.")
     household_hazard: float = _p(
-        0.0, "1/month", 0.0, 1.0, "uncertainty",
+        0.003897, "1/month", 0.0, 1.0, "uncertainty",
         "McKenzie & Paffhausen 2019, REStat (small firms in developing countries die at 8.2-8.3 %/yr, "
-        "smaller and less profitable ones more often; the owner's household is one cause); off (0) "
-        "until refitted: docs/calibration.md, Known gaps, Survival",
+        "smaller and less profitable ones more often; the owner's household is one cause)",
         "Monthly probability that an own-account firm (fewer than two workers at its annualised "
         "sales: no paid employee) closes for its owner's household reasons, on top of exit_hazard; a "
         "firm with employees carries on through them.")
@@ -372,7 +371,7 @@ class Parameters:
         0.3, "0-1", 0.0, 1.0, "lever", "seed paper §4 (services not clearly defined and published)",
         "How clearly services are defined and published: scales applications (apply_rate).")
     register_rate: float = _p(
-        0.005363, "1/month", 0.0, 1.0, "uncertainty", "calibrated: keeps the registry near 42.6 % of firms "
+        0.007875, "1/month", 0.0, 1.0, "uncertainty", "calibrated: keeps the registry near 42.6 % of firms "
         "(Simdakop 38,343 of ~90,000, Antara Sumut 2022)",
         "Monthly chance an aware firm registers (through the office or its sub-district enumerators).")
     apply_rate: float = _p(
@@ -546,7 +545,7 @@ CALIBRATED = ("volatility_dispersion", "volatility_spell", "quality_persistence"
               "entrant_reach", "reach_build", "quality_drift", "quality_sd", "fixed_cost", "entry_rate",
               "output_at_ref", "demand_per_firm", "growth_share", "sales_per_line", "common_shock_share",
               "export_demand_ratio", "event_rate", "event_sd", "exit_hazard", "entrant_capital_median",
-              "exit_profit", "reinvest_subsistence", "shock_sd", "register_rate", "alpha")
+              "exit_profit", "reinvest_subsistence", "shock_sd", "register_rate", "alpha", "household_hazard")
 """Parameters whose defaults were fitted by ``msme-sim calibrate`` (docs/calibration.md); their
 sources say why the value is plausible, the fit chose it."""
 

@@ -6,6 +6,7 @@ Units: money in Rp, time in months. See docs/ODD.md (Submodels) for the equation
 from __future__ import annotations
 
 import functools
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -283,8 +284,11 @@ def exits(p: Parameters, capital, uniform, sales_12m=None, age=None, owners=None
 
 def own_account(p: Parameters, annual_sales) -> np.ndarray:
     """Firms without a paid employee: fewer than two ``workers`` at these annual sales."""
-    floor = p.workers_sales_ref * (2.0 / p.workers_at_ref) ** (1.0 / p.workers_elasticity) \
-        if p.workers_elasticity > 0 else (np.inf if p.workers_at_ref < 2.0 else -np.inf)
+    if p.workers_elasticity > 0:  # the sales at which workers reach two, in logs (no overflow)
+        log_ratio = math.log(2.0 / p.workers_at_ref) / p.workers_elasticity
+        floor = p.workers_sales_ref * math.exp(min(log_ratio, 700.0)) if log_ratio > -745.0 else 0.0
+    else:
+        floor = np.inf if p.workers_at_ref < 2.0 else -np.inf
     return np.asarray(annual_sales) < floor
 
 

@@ -39,7 +39,7 @@ from .keyed import Keys, Purpose
 from .params import BURN_IN_IRRELEVANT, Parameters, levers
 from .state import COLUMNS, FirmTable
 
-MODEL_VERSION = "13"
+MODEL_VERSION = "14"
 """Bump whenever a rule of the firm model changes, so cached burn-ins are not reused."""
 
 

@@ -161,6 +161,11 @@ def test_household_shocks_close_own_account_firms_only():
     flat = p.replace(workers_elasticity=0.0)
     assert phases.own_account(flat, np.array([1e5, 1e12])).all()
     assert not phases.own_account(flat.replace(workers_at_ref=2.0), np.array([1e5, 1e12])).any()
+    # a vanishing elasticity puts the two-worker floor out of float range: no overflow (found by
+    # hypothesis in the cache test)
+    tiny = p.replace(workers_elasticity=1e-250)
+    assert phases.own_account(tiny, np.array([1e5, 1e12])).all()
+    assert not phases.own_account(tiny.replace(workers_at_ref=2.5), np.array([1e5, 1e12])).any()
 
 
 def test_yearly_review_closes_firms_that_did_not_cover_their_costs_only_on_anniversaries():

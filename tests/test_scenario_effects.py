@@ -83,7 +83,6 @@ EFFECTS = {
 
 NO_EFFECT = {
     ("steady_coordination", "served"): "the budget, not staff capacity, limits how many are served",
-    ("socialisation_campaign", "served"): "more applicants, but the same budget serves the same number",
     ("clear_services", "served"): "more applicants, but the same budget serves the same number",
 }
 
@@ -104,6 +103,22 @@ def test_where_the_model_gives_no_effect(study, scenario, measure):
     # errors of the mean; e.g. the match share moves by the changed mix of firms served)
     resolution = 2 * diffs.std(ddof=1) / np.sqrt(len(diffs))
     assert abs(diffs.mean()) < max(0.05 * level, resolution), NO_EFFECT[scenario, measure]
+
+
+SMALL_EFFECT = {
+    # (since model version 14: seeds 1-4 gave +3 to +5 of about 660 served, each seed up)
+    ("socialisation_campaign", "served"): "more applicants change which instruments the same budget buys "
+                                          "(seeds 1-2: less on equipment, more on training or market "
+                                          "access), and a cheaper mix serves a few more firms",
+}
+
+
+@pytest.mark.parametrize("scenario,measure", sorted(SMALL_EFFECT))
+def test_where_the_model_gives_a_small_effect_from_the_same_budget(study, scenario, measure):
+    diffs = _diff(study, scenario, measure)
+    assert abs(diffs.mean()) < 0.01 * study.loc["baseline", measure].abs().mean(), SMALL_EFFECT[scenario, measure]
+    spend = _diff(study, scenario, "spend")  # the same money: the gain is the mix, not more budget
+    assert abs(spend.mean()) < 0.005 * study.loc["baseline", "spend"].mean(), SMALL_EFFECT[scenario, measure]
 
 
 def test_the_covid_scar_is_small(study):

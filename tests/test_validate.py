@@ -436,5 +436,9 @@ def test_stock_death_counts_the_first_snapshots_firms_gone_later():
     assert ms.stock_death(snaps, 60) == pytest.approx(0.5)
     assert np.isnan(ms.stock_death(snaps, 24))
     row = {t.key: t for t in val.TARGETS}["stock_death_5y"]
-    assert (row.low, row.high, row.role, row.min_months) == (33.5, 49.5, "validation", 60)
+    assert (row.low, row.high, row.role, row.min_months) == (33.5, 49.5, "calibrated", 60)
+    from sim import calibrate
+    fit = {t.name: t for t in calibrate.TARGETS}["stock_death_5y"]
+    assert (fit.value, fit.tolerance, fit.at_least) == (41.0, 4.0, False)
+    assert row.low <= fit.value - fit.tolerance and fit.value + fit.tolerance <= row.high
     assert row.judge(41.0, 120) == "pass" and row.judge(31.0, 120) == "fail" and row.judge(41.0, 59) == "n/a"
