@@ -27,7 +27,7 @@ import pandas as pd
 
 from .engine import City
 from .params import Parameters
-from .trials import random_share, twin_cities
+from .trials import random_share, sales_of, twin_cities
 
 DE_MEL_CAPITAL = 15e6
 """Rp: the upper bound of de Mel et al.'s sample, invested capital of at most 100,000 Sri Lankan
@@ -70,12 +70,8 @@ def grant_experiment(params: Parameters, seed: int, *, grant: float = 2.5e6, sha
 
 def _profit(city: City, ids: np.ndarray) -> np.ndarray:
     """This month's operating profit of each firm id (0 once closed)."""
-    t = city.firms
-    row = t.row_of[ids]
-    alive = row >= 0
-    out = np.zeros(len(ids))
-    out[alive] = city.p.margin * t["sales"][row[alive]] - city.p.fixed_cost
-    return out
+    sales, alive = sales_of(city, ids)
+    return np.where(alive, city.p.margin * sales - city.p.fixed_cost, 0.0)
 
 
 def summarise(table: pd.DataFrame) -> dict[str, float]:
