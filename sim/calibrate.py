@@ -64,6 +64,7 @@ TARGETS: tuple[Target, ...] = (
     Target("medium_sales", 29700.0, 7425.0, "Rp M/yr, mean sales of medium firms, at least",
            "UMKM Indonesia 2020: value added per medium unit, which sales exceed", at_least=True),
     Target("micro_workers", 1.7, 0.4, "workers per micro firm", "KemenKopUKM 2019"),
+    Target("small_workers", 7.5, 1.9, "workers per small firm", "KemenKopUKM 2019 (derived)"),
     Target("medium_workers", 60.0, 15.0, "workers per medium firm", "KemenKopUKM 2019 (derived)"),
     Target("growth_young", 0.08, 0.04, "mean 1-yr log growth, survivors aged 1-3",
            "Haltiwanger, Jarmin & Miranda 2013 (positive); Hsieh & Klenow 2014 (slower in India, "
@@ -101,7 +102,7 @@ SEARCH_RANGE: dict[str, tuple[float, float]] = {
         "ability_sd", "entrant_capital_median", "exit_hazard", "event_rate", "event_sd",
         "exit_profit", "reinvest_subsistence", "register_rate", "invest_utilisation",
         "volatility_dispersion", "volatility_spell", "quality_persistence", "review_close", "spillover",
-        "leader_imitation", "alpha", "household_hazard",
+        "leader_imitation", "alpha", "household_hazard", "workers_at_ref", "workers_elasticity",
     )
 }
 
@@ -167,6 +168,7 @@ def moments(results: Sequence, p: Parameters) -> dict[str, float]:
                 micro_sales=_mean_or_nan(sales[micro]) / 1e6,
                 micro_workers=_mean_or_nan(s["workers"].to_numpy()[micro]),
                 small_sales=_mean_or_nan(sales[small]) / 1e6,
+                small_workers=_mean_or_nan(s["workers"].to_numpy()[small]),
                 medium_sales=_mean_or_nan(sales[medium]) / 1e6,
                 medium_workers=_mean_or_nan(s["workers"].to_numpy()[medium]),
                 **marginal_returns(s, p)))
