@@ -300,7 +300,7 @@ class Parameters:
         0.001456, "1/month", 0.0, 1.0, "uncertainty", "assumption (owner illness, moves)",
         "Monthly probability of closing for reasons outside the business.")
     household_hazard: float = _p(
-        0.003897, "1/month", 0.0, 1.0, "uncertainty",
+        0.003798, "1/month", 0.0, 1.0, "uncertainty",
         "McKenzie & Paffhausen 2019, REStat (small firms in developing countries die at 8.2-8.3 %/yr, "
         "smaller and less profitable ones more often; the owner's household is one cause)",
         "Monthly probability that an own-account firm (fewer than two workers at its annualised "
@@ -309,7 +309,9 @@ class Parameters:
 
     # --- employment and registration ----------------------------------------------------------
     workers_at_ref: float = _p(
-        1.7, "workers", 1.0, 100.0, "uncertainty", "KemenKopUKM 2019 (micro ~1.7 workers/unit)",
+        1.406, "workers", 1.0, 100.0, "uncertainty",
+        "KemenKopUKM 2019 (workers per micro, small, medium firm ~1.7, 7.5, 60: employment share over "
+        "count share)",
         "Workers of a firm with annual sales workers_sales_ref.")
     workers_sales_ref: float = _p(
         76.1e6, "Rp/yr", 1e5, 1e12, "setting",
@@ -317,8 +319,10 @@ class Parameters:
         "known gaps, Money scale)",
         "Annual sales at which a firm has workers_at_ref workers.")
     workers_elasticity: float = _p(
-        0.6, "1", 0.0, 1.5, "uncertainty",
-        "fit through micro and medium workers/sales, KemenKopUKM 2019",
+        0.883, "1", 0.0, 1.5, "uncertainty",
+        "KemenKopUKM 2019 (workers per micro, small, medium firm ~1.7, 7.5, 60), given the model's "
+        "sales by class; below 1 as labour productivity rises with size (OECD 2018, SME and "
+        "Entrepreneurship Policy in Indonesia; Bottazzi & Grazzi 2013)",
         "Elasticity of workers to annual sales (workers >= 1).")
 
     # --- the office (levers: what policy chooses) ------------------------------------------
@@ -545,7 +549,8 @@ CALIBRATED = ("volatility_dispersion", "volatility_spell", "quality_persistence"
               "entrant_reach", "reach_build", "quality_drift", "quality_sd", "fixed_cost", "entry_rate",
               "output_at_ref", "demand_per_firm", "growth_share", "sales_per_line", "common_shock_share",
               "export_demand_ratio", "event_rate", "event_sd", "exit_hazard", "entrant_capital_median",
-              "exit_profit", "reinvest_subsistence", "shock_sd", "register_rate", "alpha", "household_hazard")
+              "exit_profit", "reinvest_subsistence", "shock_sd", "register_rate", "alpha", "household_hazard",
+              "workers_at_ref", "workers_elasticity")
 """Parameters whose defaults were fitted by ``msme-sim calibrate`` (docs/calibration.md); their
 sources say why the value is plausible, the fit chose it."""
 
@@ -610,11 +615,12 @@ PLAUSIBLE: dict[str, tuple[float, float, str]] = {
     "household_hazard": (0.0, 0.01, "assumption around McKenzie & Paffhausen 2019 (8.2-8.3 %/yr of "
                                     "all small firms; exit_hazard already closes 1.7 %/yr)"),
     "review_close": (0.2, 1.0, _CAL),
-    "workers_at_ref": (1.3, 2.2, "KemenKopUKM 2019 (micro ~1.7 workers/unit) +-25 %"),
-    "workers_elasticity": (0.4, 1.0, "below 1: labour productivity rises with firm size (Bottazzi & "
-                                     "Grazzi 2013; value added per worker by class, UMKM Indonesia "
-                                     "2020 with KemenKopUKM 2019: Rp 45 M micro, 219 M small, 530 M "
-                                     "medium); the lower end an assumption"),
+    "workers_at_ref": (1.3, 2.2, "KemenKopUKM 2019 (micro ~1.7 workers/unit) +-25 %, an assumption"),
+    "workers_elasticity": (0.4, 1.0, "below 1: labour productivity rises with firm size (OECD 2018, "
+                                     "SME and Entrepreneurship Policy in Indonesia; Bottazzi & Grazzi "
+                                     "2013; value added per worker by class, UMKM Indonesia 2020 with "
+                                     "KemenKopUKM 2019: Rp 45 M micro, 219 M small, 530 M medium); the "
+                                     "lower end an assumption"),
     "coordination_recovery": (0.01, 0.1, "assumption (half-lives of 7 to 70 months; White & "
                                          "Dunleavy 2010 report 2-3 years)"),
     "data_outreach_gain": (0.1, 0.5, "around Banerjee, Hanna, Kyle, Olken & Sumarto 2018 (+26 %)"),

@@ -198,6 +198,8 @@ def test_class_money_moments_known_answers_and_a_year_without_medium_firms():
     # medium: one firm of Rp 10 bn in year 1; none in year 2 (its capital is micro): year 1 only
     assert m["medium_sales"] == pytest.approx(10_000.0)
     assert m["medium_workers"] == pytest.approx(40.0)
+    # small: workers 5 and 9 in year 1, 4 and 12 in year 2 -> (7 + 8) / 2
+    assert m["small_workers"] == pytest.approx(7.5)
     assert m["micro_sales"] == pytest.approx((100.0 + (100.0 + 10_000.0) / 2) / 2)
     assert m["small_share"] == pytest.approx(50.0) and m["medium_share"] == pytest.approx(12.5)
     # a mean over firms each year, then over years: three small firms (mean 1,000, median 500)
@@ -210,3 +212,17 @@ def test_class_money_moments_known_answers_and_a_year_without_medium_firms():
     run.snapshots = {0: no_medium, 12: no_medium, 24: no_medium}
     m = calibrate.moments([run], Parameters(n_firms=2))
     assert np.isnan(m["medium_sales"]) and np.isnan(m["medium_workers"])
+
+
+def test_the_workers_targets_have_parameters_the_search_can_move():
+    """Workers per micro, small and medium firm are targets; the rule that gives them
+    (workers_at_ref, workers_elasticity) must be searchable, or the fit cannot answer them. Its
+    elasticity stays below 1: labour productivity rises with firm size."""
+    from sim.params import PLAUSIBLE
+    names = {t.name for t in calibrate.TARGETS}
+    assert {"micro_workers", "small_workers", "medium_workers"} <= names
+    small = {t.name: t for t in calibrate.TARGETS}["small_workers"]
+    assert (small.value, small.at_least) == (7.5, False) and 0.2 * 7.5 <= small.tolerance <= 0.3 * 7.5
+    for name in ("workers_at_ref", "workers_elasticity"):
+        assert calibrate.SEARCH_RANGE[name] == PLAUSIBLE[name][:2]
+    assert calibrate.SEARCH_RANGE["workers_elasticity"][1] <= 1.0
