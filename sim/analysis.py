@@ -149,10 +149,13 @@ def cost_ratios(effects: pd.DataFrame, level: float = 0.95, resamples: int = 200
             if len(gain) > 1 and interval(gain, level)[1] > 0:
                 ratio = spend.mean() / gain.mean()
                 if len(gain) > 2:
-                    res = stats.bootstrap((spend, gain), lambda a, b, axis: a.mean(axis) / b.mean(axis),
-                                          paired=True, vectorized=True, n_resamples=resamples,
-                                          confidence_level=level, method="percentile",
-                                          rng=np.random.default_rng(0))
+                    # a resample whose gains sum to zero (whole graduations can) has an infinite
+                    # ratio: it sorts to the end of the percentiles, so no warning is due
+                    with np.errstate(divide="ignore", invalid="ignore"):
+                        res = stats.bootstrap((spend, gain), lambda a, b, axis: a.mean(axis) / b.mean(axis),
+                                              paired=True, vectorized=True, n_resamples=resamples,
+                                              confidence_level=level, method="percentile",
+                                              rng=np.random.default_rng(0))
                     lo, hi = res.confidence_interval
             rows.append(dict(scenario=scenario, point=point, label=label, n=len(gain), mean=ratio,
                              low=lo, high=hi))
