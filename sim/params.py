@@ -619,7 +619,7 @@ PLAUSIBLE: dict[str, tuple[float, float, str]] = {
     "workers_elasticity": (0.4, 1.0, "below 1: labour productivity rises with firm size (OECD 2018, "
                                      "SME and Entrepreneurship Policy in Indonesia; Bottazzi & Grazzi "
                                      "2013; value added per worker by class, UMKM Indonesia 2020 with "
-                                     "KemenKopUKM 2019: Rp 45 M micro, 219 M small, 530 M medium); the "
+                                     "KemenKopUKM 2019: Rp 45 M micro, 219 M small, 495 M medium); the "
                                      "lower end an assumption"),
     "coordination_recovery": (0.01, 0.1, "assumption (half-lives of 7 to 70 months; White & "
                                          "Dunleavy 2010 report 2-3 years)"),
