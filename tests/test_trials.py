@@ -123,8 +123,10 @@ def test_large_grant_trial_counts_growth_oriented_firms_with_ten_workers():
     n_go = int((random_share(keys, f["firm_id"], 0.3) & f["growth_oriented"]).sum())
     r = large_grant_trial(p, 5, share=0.3, months=3, workers=1.0, use_cache=False)
     assert r["n"] == n_go > 5 and r["treated"] == r["control"] == 100.0 and r["effect_pp"] == 0.0
-    # every firm sells all it can make: capital is output, output is workers
-    busy = Parameters(**{**NO_EXIT, "demand_per_firm": 1e10}, shock_sd=0.0, quality_sd=0.0, event_rate=0.0)
+    # every firm sells all it can make: capital is output, output is workers (a workers rule of
+    # its own, so the threshold does not move with the calibrated one)
+    busy = Parameters(**{**NO_EXIT, "demand_per_firm": 1e10}, shock_sd=0.0, quality_sd=0.0, event_rate=0.0,
+                      workers_at_ref=1.7, workers_elasticity=0.6)
     r = large_grant_trial(busy, 5, grant=1e10, share=0.3, months=12, workers=30.0, use_cache=False)
     assert r["control"] < 10.0 and r["effect_pp"] > 80.0
     assert r["effect_pp"] == pytest.approx(r["treated"] - r["control"])
