@@ -218,13 +218,12 @@ def test_the_workers_targets_have_parameters_the_search_can_move():
     """Workers per micro, small and medium firm are targets; the rule that gives them
     (workers_at_ref, workers_elasticity) must be searchable, or the fit cannot answer them. Its
     elasticity stays below 1: labour productivity rises with firm size."""
-    from sim.params import PLAUSIBLE
+    from sim.params import CALIBRATED, PLAUSIBLE
     names = {t.name for t in calibrate.TARGETS}
     assert {"micro_workers", "small_workers", "medium_workers"} <= names
     small = {t.name: t for t in calibrate.TARGETS}["small_workers"]
-    # ±25 % as for micro and medium firms' workers (0.4 of 1.7, 15 of 60), rounded up
+    # about ±25 %, as for micro and medium firms' workers (0.4 of 1.7, 15 of 60)
     assert (small.value, small.tolerance, small.at_least) == (7.5, 1.9, False)
-    from sim.params import CALIBRATED
     for name in ("workers_at_ref", "workers_elasticity"):
         assert calibrate.SEARCH_RANGE[name] == PLAUSIBLE[name][:2]
         assert name in CALIBRATED  # their defaults came from the fit, and their sources say so
