@@ -282,11 +282,17 @@ def exits(p: Parameters, capital, uniform, sales_12m=None, age=None, owners=None
     return leaving
 
 
+def sales_for_workers(p: Parameters, w: float) -> float:
+    """Annual sales at which the ``workers`` rule reaches ``w`` workers (workers_elasticity > 0),
+    computed in logs so that a tiny elasticity neither overflows nor underflows."""
+    log_ratio = math.log(w / p.workers_at_ref) / p.workers_elasticity
+    return p.workers_sales_ref * math.exp(min(log_ratio, 700.0)) if log_ratio > -745.0 else 0.0
+
+
 def own_account(p: Parameters, annual_sales) -> np.ndarray:
     """Firms without a paid employee: fewer than two ``workers`` at these annual sales."""
-    if p.workers_elasticity > 0:  # the sales at which workers reach two, in logs (no overflow)
-        log_ratio = math.log(2.0 / p.workers_at_ref) / p.workers_elasticity
-        floor = p.workers_sales_ref * math.exp(min(log_ratio, 700.0)) if log_ratio > -745.0 else 0.0
+    if p.workers_elasticity > 0:
+        floor = sales_for_workers(p, 2.0)
     else:
         floor = np.inf if p.workers_at_ref < 2.0 else -np.inf
     return np.asarray(annual_sales) < floor
@@ -312,7 +318,7 @@ def total_workers(p: Parameters, annual_sales) -> float:
     """``workers(p, annual_sales).sum()``, raising to a power only where the result exceeds 1."""
     if p.workers_elasticity == 0:
         return float(annual_sales.size * max(1.0, p.workers_at_ref))
-    floor = p.workers_sales_ref * (1.0 / p.workers_at_ref) ** (1.0 / p.workers_elasticity)
+    floor = sales_for_workers(p, 1.0)
     above = np.compress(annual_sales > floor, annual_sales)  # (faster than a boolean index)
     return float(annual_sales.size - above.size + _workers_above_one(p, above).sum())
 

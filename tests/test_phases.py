@@ -396,7 +396,7 @@ def test_known_answer_capacity_constrained_growth_matches_scalar_recursion():
         assert city.firms["capital"][0] == pytest.approx(k, rel=1e-5)
 
 
-@pytest.mark.parametrize("elasticity", [0.0, 0.3, 0.6, 1.2])
+@pytest.mark.parametrize("elasticity", [0.0, 1e-250, 0.3, 0.6, 1.2])
 def test_total_workers_equals_sum_of_workers(elasticity):
     p = P.replace(workers_elasticity=elasticity)
     sales = np.random.default_rng(2).lognormal(17, 2, 10_000)
@@ -611,3 +611,16 @@ def test_the_per_agent_reference_model_closes_own_account_firms_for_household_re
         counts[hh] = (len(firms), sum(bool(phases.own_account(m.p, f.annual_sales())) for f in firms))
     assert counts[0.0][1] > 100  # most firms have no paid employee
     assert counts[0.5][1] < 0.1 * counts[0.0][1] and counts[0.5][0] < counts[0.0][0]
+
+
+@pytest.mark.parametrize("w", [1.0, 2.0, 10.0])
+def test_sales_for_workers_inverts_the_workers_rule(w):
+    """The sales at which the rule reaches w workers: a known answer (workers there are w) that
+    own_account's floor (two workers) and total_workers' (one) both use."""
+    p = P.replace(workers_at_ref=1.4, workers_elasticity=0.9, workers_sales_ref=50e6)
+    s = phases.sales_for_workers(p, w)
+    assert s == pytest.approx(50e6 * (w / 1.4) ** (1 / 0.9), rel=1e-12)
+    if w > 1.4:
+        assert phases.workers(p, np.array([s]))[0] == pytest.approx(w, rel=1e-12)
+    assert not phases.own_account(p, np.array([phases.sales_for_workers(p, 2.0) * 1.0001]))[0]
+    assert phases.own_account(p, np.array([phases.sales_for_workers(p, 2.0) * 0.9999]))[0]
