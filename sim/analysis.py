@@ -7,6 +7,8 @@ Reads only the store (``sim.store.load``), never a sweep's memory.
 from __future__ import annotations
 
 import json
+import textwrap
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -117,6 +119,76 @@ COST_RATIOS = (
 )
 
 
+PRICED_LEVERS = frozenset({
+    # the levers spending flows from: the instruments' unit costs out of the office's budget
+    "office", "office_budget", "mix_equipment", "mix_training", "mix_market_access", "mix_credit",
+    "grant_size", "training_cost", "market_access_cost", "loan_size", "loan_term", "credit_cost",
+    "grant_overhead",
+})
+
+UNPRICED_NOTE = (
+    "spending is what the office paid for its instruments (grants, training, market access, credit) "
+    "out of its budget. The model puts no price on changing the office itself (staff, coordination, "
+    "a database, outreach, clarity, targeting, M&E) or on a merger's own costs; it counts only their "
+    "budget changes. So these ratios leave out the cost of the changes listed here: add it before "
+    "comparing")
+
+
+def unpriced_levers() -> tuple[str, ...]:
+    """The levers whose change costs nothing in the model (every lever not in ``PRICED_LEVERS``)."""
+    from .params import levers
+    return tuple(name for name in levers() if name not in PRICED_LEVERS)
+
+
+def _shown(v) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def unpriced_changes(runs: pd.DataFrame, reference: str) -> dict[tuple[str, int], list[str]]:
+    """What each scenario (and design point) changes against ``reference`` at the same point that
+    the model puts no price on: unpriced levers set differently ("coordination 0.4 -> 0.8") and
+    events the reference does not have ("event opd_merger"). Scenarios with none are left out."""
+    if runs is None or runs.empty or not {"parameters", "events"} <= set(runs.columns):
+        return {}
+    unpriced = unpriced_levers()
+    runs = runs.sort_values("run_id").drop_duplicates(["scenario", "point"])
+    ref = {int(r.point): r for r in runs[runs["scenario"] == reference].itertuples(index=False)}
+    out = {}
+    for r in runs[runs["scenario"] != reference].itertuples(index=False):
+        base = ref.get(int(r.point)) or next(iter(ref.values()), None)
+        if base is None:
+            continue
+        mine, theirs = json.loads(r.parameters), json.loads(base.parameters)
+        items = [f"{k} {_shown(theirs.get(k))} -> {_shown(mine[k])}" for k in unpriced
+                 if k in mine and mine[k] != theirs.get(k)]
+        base_events = {e.get("type") for e in json.loads(base.events or "[]")}
+        events = Counter(e.get("type") for e in json.loads(r.events or "[]"))
+        items += [f"event {kind}" + (f" x{n}" if n > 1 else "") for kind, n in events.items()
+                  if kind not in base_events]
+        if items:
+            out[(r.scenario, int(r.point))] = items
+    return out
+
+
+def unpriced_lines(changes: dict[tuple[str, int], list[str]], several_points: bool = False,
+                   indent: str = "    ") -> list[str]:
+    """The note under the cost ratios: what spending counts, and each scenario's unpriced changes."""
+    if not changes:
+        return []
+    lines = textwrap.wrap(f"* {UNPRICED_NOTE}:", 100, initial_indent=indent, subsequent_indent=indent + "  ")
+    for (scenario, point), items in changes.items():
+        name = f"{scenario} #{point}" if several_points else scenario
+        line = f"{indent}    {name}: "
+        for k, item in enumerate(items):  # wrapped between items, never inside one
+            piece = item + ("," if k < len(items) - 1 else "")
+            if len(line) + len(piece) > 100 and line.strip().endswith(","):
+                lines.append(line.rstrip())
+                line = indent + "      "
+            line += piece + " "
+        lines.append(line.rstrip())
+    return lines
+
+
 def effect_table(effects: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
     """Mean paired effect and its t interval across seeds, for the rows of ``EFFECT_ROWS``, per
     scenario and design point."""
@@ -166,8 +238,15 @@ def _show(v: float, scale: float, fmt: str) -> str:
     return "   n/a" if not np.isfinite(v) else fmt.format(v * scale)
 
 
-def effects_report(effects: pd.DataFrame, several_points: bool = False) -> list[str]:
+def effects_report(effects: pd.DataFrame, several_points: bool = False,
+                   runs: pd.DataFrame | None = None) -> list[str]:
+    """The effects and cost-ratio rows for a terminal. With ``runs`` (the store's runs table) and a
+    ``baseline_name`` column, scenarios with changes the model does not price are starred in the
+    cost rows and listed under them (``unpriced_changes``)."""
     versus = f" (vs {effects['baseline_name'].iloc[0]}" if "baseline_name" in effects else " ("
+    changes = ({} if runs is None or "baseline_name" not in effects
+               else unpriced_changes(runs, effects["baseline_name"].iloc[0]))
+    cost_labels = {r[1] for r in COST_RATIOS}
     lines = [f"  effects on served firms and on the rest of the city{versus}, same firms, same seeds)"]
     formats = {r[3]: (r[4], r[5]) for r in EFFECT_ROWS} | {r[1]: (r[2], r[3]) for r in COST_RATIOS}
     table = pd.concat([effect_table(effects), cost_ratios(effects)], ignore_index=True)
@@ -180,10 +259,13 @@ def effects_report(effects: pd.DataFrame, several_points: bool = False) -> list[
         lines.append(f"    {label}")
         for _, r in sel.iterrows():
             name = f"{r['scenario']} #{r['point']}" if several_points else r["scenario"]
+            if label in cost_labels and (r["scenario"], int(r["point"])) in changes:
+                name += " *"
             mean, low, high = (_show(r[k], scale, fmt) for k in ("mean", "low", "high"))
             lines.append(f"      {name:<26}{mean:>12}  [{low}, {high}]  n={r['n']}")
     lines.append("    (n/a: the scenario adds no clear amount of that outcome, so a cost per unit means "
                  "nothing; negative: it spends less and gains)")
+    lines += unpriced_lines(changes, several_points)
     return lines
 
 
@@ -233,5 +315,5 @@ def report(tables: dict[str, pd.DataFrame], outcomes=("graduations", "grad_assis
         lines.append("")
     effects = tables.get("effects")
     if effects is not None and not effects.empty:
-        lines += effects_report(effects.assign(baseline_name=reference), several_points)
+        lines += effects_report(effects.assign(baseline_name=reference), several_points, runs)
     return "\n".join(lines).rstrip()

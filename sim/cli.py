@@ -317,12 +317,13 @@ def cmd_compare(args) -> int:
     effects = tables.get("effects")
     if effects is not None and not effects.empty:
         effects = effects.assign(baseline_name=table["baseline_scenario"].iloc[0])
-    print(compare.text(table, effects))
+    print(compare.text(table, effects, tables.get("runs")))
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "compare.csv", index=False)
     compare.over_time(tables, args.baseline, where=str(folder)).to_csv(out / "compare_over_time.csv",
                                                                        index=False)
-    (out / "compare.md").write_text("# Paired comparison\n\n" + compare.markdown(table, effects))
+    (out / "compare.md").write_text("# Paired comparison\n\n" + compare.markdown(table, effects,
+                                                                             tables.get("runs")))
     for name in ("compare.csv", "compare_over_time.csv", "compare.md"):
         print(f"  wrote {out / name}")
     return 0

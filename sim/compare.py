@@ -34,12 +34,14 @@ from .analysis import (
     COST_RATIOS,
     EFFECT_ROWS,
     HEADLINES,
+    UNPRICED_NOTE,
     _show,
     cost_ratios,
     effect_table,
     headlines,
     interval,
     paired_runs,
+    unpriced_changes,
 )
 from .files import short
 from .store import StoreError
@@ -205,8 +207,10 @@ def _names(table: pd.DataFrame) -> list[tuple[str, int, str]]:
             for s, p in table[["scenario", "point"]].drop_duplicates().itertuples(index=False)]
 
 
-def text(table: pd.DataFrame, effects: pd.DataFrame | None = None) -> str:
-    """The comparison for a terminal."""
+def text(table: pd.DataFrame, effects: pd.DataFrame | None = None,
+         runs: pd.DataFrame | None = None) -> str:
+    """The comparison for a terminal. ``runs`` (the store's runs table) lets the cost rows say what
+    each scenario changes that the model does not price (``analysis.unpriced_changes``)."""
     ref = table["baseline_scenario"].iloc[0]
     lines = [f"paired differences from {ref} (same seeds; 95 % intervals: t and BCa bootstrap; "
              "p adjusted across outcomes by Holm)"]
@@ -222,16 +226,32 @@ def text(table: pd.DataFrame, effects: pd.DataFrame | None = None) -> str:
             lines.append(f"    {r['label'][:43]:44}{_num(r['mean'], s, d):>12}  {t_iv:>24}  {b_iv:>24}"
                          f"  {_pct(r['relative']):>9}  {_better(r):>9}  {_p(r['p_holm']):>8}")
     if effects is not None and not effects.empty:
-        lines += ["", *served_lines(effects)]
+        lines += ["", *served_lines(effects, runs)]
     return "\n".join(lines)
 
 
-def served_lines(effects: pd.DataFrame) -> list[str]:
+def served_lines(effects: pd.DataFrame, runs: pd.DataFrame | None = None) -> list[str]:
     from .analysis import effects_report
-    return effects_report(effects, effects["point"].nunique() > 1)
+    return effects_report(effects, effects["point"].nunique() > 1, runs)
 
 
-def markdown(table: pd.DataFrame, effects: pd.DataFrame | None = None) -> str:
+def unpriced_markdown(effects: pd.DataFrame, runs: pd.DataFrame | None) -> tuple[dict, list[str]]:
+    """Scenarios (and points) whose changes the model does not price, and the note that lists them
+    under a cost table (nothing when there are none or no runs table)."""
+    if runs is None or "baseline_name" not in effects:
+        return {}, []
+    changes = unpriced_changes(runs, effects["baseline_name"].iloc[0])
+    if not changes:
+        return {}, []
+    several = effects["point"].nunique() > 1
+    note = [f"\\* {UNPRICED_NOTE[0].upper()}{UNPRICED_NOTE[1:]}:", ""]
+    note += [f"- `{s}`" + (f" #{p}" if several else "") + ": " + ", ".join(items)
+             for (s, p), items in changes.items()]
+    return changes, note + [""]
+
+
+def markdown(table: pd.DataFrame, effects: pd.DataFrame | None = None,
+             runs: pd.DataFrame | None = None) -> str:
     ref = table["baseline_scenario"].iloc[0]
     lines = [f"Paired differences from `{ref}` over common seeds. Intervals are 95 %: the t interval "
              "and the BCa bootstrap interval. *Better*: share of seeds in which the scenario did "
@@ -253,9 +273,13 @@ def markdown(table: pd.DataFrame, effects: pd.DataFrame | None = None) -> str:
         lines += ["### Effects on served firms, on everyone else, and cost", "",
                   "| scenario | effect | mean | 95 % interval | seeds |", "|---|---|---:|---:|---:|"]
         formats = {r[3]: (r[4], r[5]) for r in EFFECT_ROWS} | {r[1]: (r[2], r[3]) for r in COST_RATIOS}
+        changes, note = unpriced_markdown(effects, runs)
+        cost_labels = {r[1] for r in COST_RATIOS}
         for _, r in pd.concat([effect_table(effects), cost_ratios(effects)]).iterrows():
             scale, fmt = formats[r["label"]]
             mean, low, high = (_show(r[k], scale, fmt).strip() for k in ("mean", "low", "high"))
-            lines.append(f"| {r['scenario']} | {r['label']} | {mean} | [{low}, {high}] | {r['n']} |")
+            star = " \\*" if r["label"] in cost_labels and (r["scenario"], int(r["point"])) in changes else ""
+            lines.append(f"| {r['scenario']}{star} | {r['label']} | {mean} | [{low}, {high}] | {r['n']} |")
         lines.append("")
+        lines += note
     return "\n".join(lines)

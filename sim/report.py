@@ -210,7 +210,8 @@ def fig_cost(monthly, scenarios, colours) -> Figure:
                   "Left: what the office spent over the run, by instrument. Right: what each service "
                   "cost on average. The cost-effectiveness against the baseline (spending per "
                   "job-year, graduation or rupiah of sales added) is in the effects table, where "
-                  "defined.", _png(fig))
+                  "defined. Spending counts the instruments only: changes to the office itself "
+                  "(staff, coordination, a database, outreach, M&E) are not priced.", _png(fig))
 
 
 def fig_office(monthly, runs, scenarios, colours) -> Figure:
@@ -431,6 +432,9 @@ def html_report(r: dict, title: str) -> str:
         out.append("</ul><p class='note'>Outcomes whose paired difference is clear after adjusting "
                    "for testing several outcomes (Holm, p &lt; 0.05); 95 % t intervals. Every outcome:</p>")
         out.append(_html_table(r["comparison"]))
+    if r["effects"] is not None and not r["effects"].empty:
+        out.append("<h2>Effects on served firms, on everyone else, and cost</h2>")
+        out.append(_html_effects(r["effects"], r["runs"]))
     out.append("<h2>Figures</h2>")
     for f in r["figures"]:
         data = base64.b64encode(f.png).decode("ascii")
@@ -448,6 +452,35 @@ def html_report(r: dict, title: str) -> str:
 def _md_bold_to_html(text: str) -> str:
     parts = text.split("**")
     return "".join(f"<b>{p}</b>" if i % 2 else p for i, p in enumerate(parts))
+
+
+def _html_effects(effects: pd.DataFrame, runs: pd.DataFrame) -> str:
+    """The effects table (served firms, everyone else, the whole city, cost per unit added), with
+    the scenarios whose changes the model does not price starred and listed under it."""
+    from .analysis import COST_RATIOS, EFFECT_ROWS, UNPRICED_NOTE, _show, cost_ratios, effect_table
+    e = html.escape
+    formats = {x[3]: (x[4], x[5]) for x in EFFECT_ROWS} | {x[1]: (x[2], x[3]) for x in COST_RATIOS}
+    cost_labels = {x[1] for x in COST_RATIOS}
+    changes, _ = compare.unpriced_markdown(effects, runs)
+    several = effects["point"].nunique() > 1
+    rows = ["<table><tr><th>effect</th><th>scenario</th><th>mean</th><th>95 % interval</th>"
+            "<th>seeds</th></tr>"]
+    for _, x in pd.concat([effect_table(effects), cost_ratios(effects)]).iterrows():
+        scale, fmt = formats[x["label"]]
+        mean, low, high = (_show(x[k], scale, fmt).strip() for k in ("mean", "low", "high"))
+        name = f"{x['scenario']} #{x['point']}" if several else x["scenario"]
+        if x["label"] in cost_labels and (x["scenario"], int(x["point"])) in changes:
+            name += " *"
+        rows.append(f"<tr><td>{e(x['label'])}</td><td>{e(name)}</td><td class='num'>{e(mean)}</td>"
+                    f"<td class='num'>[{e(low)}, {e(high)}]</td><td class='num'>{x['n']}</td></tr>")
+    rows.append("</table><p class='note'>n/a: the scenario adds no clear amount of that outcome, so a "
+                "cost per unit means nothing; negative: it spends less and gains.</p>")
+    if changes:
+        rows.append(f"<p class='note'>* {e(UNPRICED_NOTE[0].upper() + UNPRICED_NOTE[1:])}:</p><ul class='note'>")
+        rows += [f"<li><code>{e(s)}</code>{e(f' #{p}' if several else '')}: {e(', '.join(items))}</li>"
+                 for (s, p), items in changes.items()]
+        rows.append("</ul>")
+    return "\n".join(rows)
 
 
 def _html_table(table: pd.DataFrame) -> str:
@@ -479,7 +512,7 @@ def markdown_report(r: dict, title: str, image_dir: str) -> str:
     if r["comparison"] is not None:
         out += ["", "## Headline effects", ""]
         out += [f"- {s}" for s in _headline_sentences(r["comparison"])]
-        out += ["", compare.markdown(r["comparison"], r["effects"])]
+        out += ["", compare.markdown(r["comparison"], r["effects"], r["runs"])]
     out += ["## Figures", ""]
     for f in r["figures"]:
         out += [f"![{f.title}]({image_dir}/{f.name}.png)", "", f"*{f.title}.* {f.caption}", ""]

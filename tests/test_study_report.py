@@ -59,8 +59,13 @@ def test_report_contents_what_changed_the_full_table_and_the_effects(study):
     assert "office_capacity = 0.8" in rows["recommended_package"]
     html = report.html_report(r, "t")
     assert "<th>95 % BCa interval</th>" in html and html.count("<tr><td>recommended_package</td>") == 8
+    assert "<h2>Effects on served firms, on everyone else, and cost</h2>" in html
+    assert "<td>recommended_package *</td>" in html  # its reforms are not priced: starred, listed
+    assert "<li><code>recommended_package</code>: office_capacity 0.6 -&gt; 0.8, coordination 0.4 -&gt; 0.8" in html
+    assert "<li><code>opd_merger</code>: event opd_merger</li>" in html
     md = report.markdown_report(r, "t", "f")
     assert "### Effects on served firms, on everyone else, and cost" in md
+    assert "- `recommended_package`: office_capacity 0.6 -> 0.8, coordination 0.4 -> 0.8" in md
     table = r["comparison"].copy()
     table["p"], table["p_holm"] = 0.001, 0.2  # only the adjusted p decides what is called clear
     assert "no headline outcome differs clearly" in report._headline_sentences(table)[0]
