@@ -6,7 +6,8 @@ The procedure (``msme-sim calibrate``; docs/calibration.md):
    fixed set of seeds, with firm snapshots every 12 months; ``moments`` measures the figures in
    ``TARGETS`` on it (class shares, survival, export share, mean sales and workers of micro firms,
    and the firm-dynamics regularities: growth by age and size, volatility against size,
-   tent-shaped growth rates).
+   tent-shaped growth rates), and de Mel et al.'s grant experiment on each seed's starting
+   city (``sim.grants``) gives the returns to capital.
 2. **Distance.** Each moment's gap to its target in units of the target's tolerance, squared and
    summed (a weighted method of simulated moments; the tolerance says how far from the target a
    figure may be before we call it wrong, so it is the weight's square root).
@@ -32,7 +33,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from . import measures
+from . import grants, measures
 from .classes import CLASS_NAMES, classify
 from .params import CALIBRATED, PLAUSIBLE, ParameterError, Parameters
 
@@ -75,10 +76,12 @@ TARGETS: tuple[Target, ...] = (
            "mean growth, smallest minus largest size quintile", "Evans 1987; Hall 1987"),
     Target("volatility_slope", -0.17, 0.05, "slope of log SD of growth on log size",
            "Stanley et al. 1996; Sutton 2002"),
-    Target("return_subsistence", 0.5, 0.5, "%/month, marginal return to capital, subsistence firms",
+    Target("return_subsistence", 0.5, 0.5,
+           "%/month, return on an equipment grant (the experiment), subsistence firms",
            "de Mel, McKenzie & Woodruff 2008 (~0 for subsistence firms)"),
     Target("return_growth_constrained", 5.5, 1.25,
-           "%/month, marginal return to capital, capacity-constrained growth-oriented firms",
+           "%/month, return on an equipment grant (the experiment), capacity-constrained "
+           "growth-oriented firms",
            "de Mel, McKenzie & Woodruff 2008 (~5.7 % on average; 3-8 % band)"),
     Target("registered_share", 42.6, 3.0, "% of firms in the office's registry",
            "Simdakop 38,343 of ~90,000 (Antara Sumut 2022)"),
@@ -129,25 +132,24 @@ def growth_moments(g: pd.DataFrame) -> dict[str, float]:
     return out
 
 
-def marginal_returns(snap: pd.DataFrame, p: Parameters) -> dict[str, float]:
-    """The monthly return (%) to a little more capital, by firm: margin * alpha * capacity / capital
-    for a firm selling all it can make (utilisation ~1), 0 for a firm with idle capacity; averaged
-    over subsistence firms, and over capacity-constrained growth-oriented firms (the quantity
-    de Mel et al. 2008 estimate with grants; the grant experiment itself is in ``sim.validate``)."""
-    util = snap["utilisation"].to_numpy()
-    bound = util >= 0.999
-    cap = snap["sales_month"].to_numpy() / np.maximum(util, 1e-9)
-    ret = np.where(bound, 100 * p.margin * p.alpha * cap / snap["capital"].to_numpy(), 0.0)
-    growth = snap["growth_oriented"].to_numpy()
-    sub = ret[~growth]
-    con = ret[growth & bound]
-    return dict(return_subsistence=float(sub.mean()) if sub.size else math.nan,
-                return_growth_constrained=float(con.mean()) if con.size else math.nan)
+def grant_returns(tables: Sequence[pd.DataFrame]) -> dict[str, float]:
+    """The two return targets from de Mel et al.'s experiment run inside the model
+    (``sim.grants.grant_experiment``, one table per seed, as ``msme-sim validate`` runs it), firms
+    pooled over seeds (a seed may have no capacity-constrained growth-oriented firm): the mean
+    monthly return (extra profit over the grant, %) of the random share's subsistence firms and of
+    every capacity-constrained growth-oriented firm. NaN without tables or without such firms."""
+    if not tables:
+        return dict(return_subsistence=math.nan, return_growth_constrained=math.nan)
+    found = grants.summarise(pd.concat(tables, ignore_index=True))
+    return dict(return_subsistence=found["subsistence"],
+                return_growth_constrained=found["growth_constrained"])
 
 
-def moments(results: Sequence, p: Parameters) -> dict[str, float]:
+def moments(results: Sequence, p: Parameters,
+            grant_tables: Sequence[pd.DataFrame] = ()) -> dict[str, float]:
     """Every figure in ``TARGETS``, measured on runs (``sim.run.RunResult`` with yearly snapshots)
-    of one parameter set; figures of single runs are averaged, growth observations pooled."""
+    of one parameter set; figures of single runs are averaged, growth observations pooled. The
+    two return targets come from ``grant_tables`` (``grant_returns``; NaN without them)."""
     per_run = []
     growth = []
     for r in results:
@@ -170,8 +172,7 @@ def moments(results: Sequence, p: Parameters) -> dict[str, float]:
                 small_sales=_mean_or_nan(sales[small]) / 1e6,
                 small_workers=_mean_or_nan(s["workers"].to_numpy()[small]),
                 medium_sales=_mean_or_nan(sales[medium]) / 1e6,
-                medium_workers=_mean_or_nan(s["workers"].to_numpy()[medium]),
-                **marginal_returns(s, p)))
+                medium_workers=_mean_or_nan(s["workers"].to_numpy()[medium])))
         surv = r.survival
         per_run.append(dict(
             {k: _nanmean([y[k] for y in yearly]) for k in yearly[0]},
@@ -184,6 +185,7 @@ def moments(results: Sequence, p: Parameters) -> dict[str, float]:
         growth.append(growth_table(r.snapshots))
     out = {k: float(np.mean([m[k] for m in per_run])) for k in per_run[0]}
     out.update(growth_moments(pd.concat(growth, ignore_index=True)))
+    out.update(grant_returns(grant_tables))
     return {name: out[name] for name in TARGET_NAMES}
 
 
@@ -200,13 +202,15 @@ def _nanmean(values: Sequence[float]) -> float:
 
 def simulate(p: Parameters, seeds: Sequence[int], months: int) -> dict[str, float]:
     """Moments of parameter set ``p``: one cold burn-in (kept only while its seeds run, never in
-    the user's cache), then one run per seed."""
+    the user's cache), then one run and one grant experiment (``sim.grants``) per seed, both
+    from that seed's starting city."""
     from .population import private_cache
     from .run import run
     with private_cache():
         results = [run(p, seed=s, months=months, snapshot_months=range(0, months + 1, 12))
                    for s in seeds]
-    return moments(results, p)
+        tables = [grants.grant_experiment(p, s) for s in seeds]
+    return moments(results, p, tables)
 
 
 def distance(m: dict[str, float], targets: Sequence[Target] = TARGETS) -> float:

@@ -47,15 +47,36 @@ def test_growth_moments_known_answers():
     assert np.isnan(growth_moments(g.head(50))["growth_young"])  # too few to measure
 
 
-def test_marginal_returns_count_only_firms_at_capacity():
-    p = Parameters(margin=0.25, alpha=0.8)
-    snap = pd.DataFrame({"utilisation": [1.0, 0.5, 1.0, 1.0], "sales_month": [2e6, 1e6, 4e6, 1e6],
-                         "capital": [10e6, 10e6, 20e6, 10e6],
-                         "growth_oriented": [False, False, True, False]})
-    r = calibrate.marginal_returns(snap, p)
-    # subsistence: 0.25*0.8*2e6/10e6 = 4 %, idle 0 %, 0.25*0.8*1e6/1e7 = 2 % -> mean 2 %
-    assert r["return_subsistence"] == pytest.approx(2.0)
-    assert r["return_growth_constrained"] == pytest.approx(4.0)
+def test_grant_returns_pool_the_seeds_tables_and_take_the_experiment_s_groups():
+    def table(rows):  # (growth_oriented, constrained, random, return_pct), capital within de Mel's frame
+        g, c, r, ret = (np.array(x) for x in zip(*rows, strict=True))
+        return pd.DataFrame({"firm_id": np.arange(len(g)), "growth_oriented": g, "constrained": c,
+                             "capital": np.full(len(g), 5e6), "random": r, "return_pct": ret})
+    seed1 = table([(False, False, True, 0.2), (False, True, True, 1.0), (True, True, False, 6.0),
+                   (True, False, True, 9.0)])
+    seed2 = table([(False, False, True, 0.6), (True, True, True, 3.0)])  # a seed with one such firm
+    r = calibrate.grant_returns([seed1, seed2])
+    # subsistence: the random share's subsistence firms, pooled: (0.2 + 1.0 + 0.6) / 3
+    assert r["return_subsistence"] == pytest.approx(0.6)
+    # constrained growth-oriented: every one treated, drawn or not: (6 + 3) / 2 (a mean over seeds'
+    # means would weigh seed 2's single firm as much as seed 1's)
+    assert r["return_growth_constrained"] == pytest.approx(4.5)
+    none = calibrate.grant_returns([])
+    assert np.isnan(none["return_subsistence"]) and np.isnan(none["return_growth_constrained"])
+
+
+def test_calibrate_measures_the_returns_as_validate_does_on_the_same_city():
+    """The calibration's return targets are the grant experiment validate runs (sim.grants), on each
+    seed's starting city: the same figures, not an analytic stand-in."""
+    from sim import grants
+    p = Parameters(**TINY)
+    m = calibrate.simulate(p, (3, 4), 24)
+    tables = [grants.grant_experiment(p, s) for s in (3, 4)]
+    found = grants.summarise(pd.concat(tables, ignore_index=True))
+    assert m["return_subsistence"] == pytest.approx(found["subsistence"], rel=1e-12)
+    assert m["return_growth_constrained"] == pytest.approx(found["growth_constrained"], rel=1e-12,
+                                                           nan_ok=True)
+    assert np.isfinite(m["return_subsistence"])
 
 
 def test_distance_is_the_sum_of_squared_gaps_in_tolerances():
