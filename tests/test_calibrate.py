@@ -53,24 +53,30 @@ def test_grant_returns_pool_the_seeds_tables_and_take_the_experiment_s_groups():
         return pd.DataFrame({"firm_id": np.arange(len(g)), "growth_oriented": g, "constrained": c,
                              "capital": np.full(len(g), 5e6), "random": r, "return_pct": ret})
     seed1 = table([(False, False, True, 0.2), (False, True, True, 1.0), (True, True, False, 6.0),
-                   (True, False, True, 9.0)])
-    seed2 = table([(False, False, True, 0.6), (True, True, True, 3.0)])  # a seed with one such firm
+                   (True, True, True, 9.0), (True, False, True, 20.0)])
+    seed2 = table([(False, False, True, 0.9), (True, True, True, 3.0)])  # a seed with one such firm
     r = calibrate.grant_returns([seed1, seed2])
-    # subsistence: the random share's subsistence firms, pooled: (0.2 + 1.0 + 0.6) / 3
-    assert r["return_subsistence"] == pytest.approx(0.6)
-    # constrained growth-oriented: every one treated, drawn or not: (6 + 3) / 2 (a mean over seeds'
-    # means would weigh seed 2's single firm as much as seed 1's)
-    assert r["return_growth_constrained"] == pytest.approx(4.5)
+    # subsistence: the random share's subsistence firms, pooled: (0.2 + 1.0 + 0.9) / 3 (a mean of
+    # the seeds' means would give (0.6 + 0.9) / 2)
+    assert r["return_subsistence"] == pytest.approx(0.7)
+    # constrained growth-oriented: every one treated, drawn or not, unconstrained ones left out:
+    # (6 + 9 + 3) / 3 (a mean of the seeds' means would give (7.5 + 3) / 2)
+    assert r["return_growth_constrained"] == pytest.approx(6.0)
     none = calibrate.grant_returns([])
     assert np.isnan(none["return_subsistence"]) and np.isnan(none["return_growth_constrained"])
 
 
-def test_calibrate_measures_the_returns_as_validate_does_on_the_same_city():
+def test_calibrate_measures_the_returns_as_validate_does_on_the_same_city(tmp_path, monkeypatch):
     """The calibration's return targets are the grant experiment validate runs (sim.grants), on each
-    seed's starting city: the same figures, not an analytic stand-in."""
+    seed's starting city: the same figures, not an analytic stand-in; the experiment, like the
+    runs, uses the private burn-in and leaves nothing in the user's cache."""
+    cache_dir = tmp_path / "cache"
+    cache_dir.mkdir()
+    monkeypatch.setenv("MSME_SIM_CACHE", str(cache_dir))
     from sim import grants
     p = Parameters(**TINY)
     m = calibrate.simulate(p, (3, 4), 24)
+    assert not list(cache_dir.iterdir())  # the burn-in stayed in its private folder, for both
     tables = [grants.grant_experiment(p, s) for s in (3, 4)]
     found = grants.summarise(pd.concat(tables, ignore_index=True))
     assert m["return_subsistence"] == pytest.approx(found["subsistence"], rel=1e-12)

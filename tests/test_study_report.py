@@ -93,6 +93,18 @@ def test_report_command_rewrites_the_report(study, tmp_path):
     assert bad.returncode == 2 and "no result store" in bad.stderr and "Traceback" not in bad.stderr
 
 
+def test_compare_command_stars_and_lists_the_unpriced_changes(study, tmp_path):
+    r = subprocess.run([*CLI, "compare", str(study), "--out", str(tmp_path), "--resamples", "199"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"\n\s+recommended_package \*\s", r.stdout)  # a cost row, starred
+    assert "recommended_package: office_capacity 0.6 -> 0.8, coordination 0.4 -> 0.8," in r.stdout
+    assert "opd_merger: event opd_merger" in r.stdout
+    md = (tmp_path / "compare.md").read_text()
+    assert "- `recommended_package`: office_capacity 0.6 -> 0.8" in md
+    assert "| recommended_package \\* | extra spending per graduation added, Rp M |" in md
+
+
 def test_caveats_follow_the_known_gaps_of_the_calibration_notes():
     text = (Path(__file__).parents[1] / "docs" / "calibration.md").read_text()
     gaps = text.split("## Known gaps")[1].split("\n## ")[0]

@@ -69,6 +69,13 @@ def test_the_summary_stars_unpriced_scenarios_and_lists_their_changes():
     note = "\n".join(lines[lines.index(next(x for x in lines if x.startswith("    * spending"))):])
     assert "package: coordination 0.4 -> 0.8, targeting first_come -> diagnosis" in note
     assert "richer" not in note
+    effect_rows = [x for x in lines if x.startswith("      package")]
+    assert effect_rows and all(("*" in x) == (x.split()[1] == "*") for x in effect_rows)
+    fx = pd.concat([_effects(), _effects().query("measure == 'spend'").assign(
+        part="net", measure="workers", n=10)], ignore_index=True)  # an effect row besides the costs
+    with_effect = analysis.effects_report(fx, runs=_runs())
+    i = with_effect.index("    at the end, the whole city: workers")
+    assert with_effect[i + 1].split()[0] == "package" and with_effect[i + 1].split()[1] != "*"
     plain = analysis.effects_report(_effects())  # no runs table: nothing to say
     assert not any("*" in x for x in plain)
 
@@ -85,3 +92,7 @@ def test_compare_markdown_stars_and_lists_the_same():
            "event regulation_change x2, event opd_merger" in md
     assert "\\* Spending is what the office paid" in md
     assert "\\*" not in compare.markdown(table, _effects())
+    fx = pd.concat([_effects(), _effects().query("measure == 'spend'").assign(
+        part="net", measure="workers", n=10)], ignore_index=True)
+    md = compare.markdown(table, fx, _runs())
+    assert "| package | at the end, the whole city: workers |" in md  # effects are not starred
