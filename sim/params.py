@@ -300,7 +300,7 @@ class Parameters:
         0.001456, "1/month", 0.0, 1.0, "uncertainty", "assumption (owner illness, moves)",
         "Monthly probability of closing for reasons outside the business.")
     household_hazard: float = _p(
-        0.003897, "1/month", 0.0, 1.0, "uncertainty",
+        0.00305, "1/month", 0.0, 1.0, "uncertainty",
         "McKenzie & Paffhausen 2019, REStat (small firms in developing countries die at 8.2-8.3 %/yr, "
         "smaller and less profitable ones more often; the owner's household is one cause)",
         "Monthly probability that an own-account firm (fewer than two workers at its annualised "
