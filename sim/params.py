@@ -302,7 +302,8 @@ class Parameters:
     household_hazard: float = _p(
         0.00305, "1/month", 0.0, 1.0, "uncertainty",
         "McKenzie & Paffhausen 2019, REStat (small firms in developing countries die at 8.2-8.3 %/yr, "
-        "smaller and less profitable ones more often; the owner's household is one cause)",
+        "smaller and less profitable ones more often; the owner's household is one cause); "
+        "calibrated at the default city's size (docs/calibration.md)",
         "Monthly probability that an own-account firm (fewer than two workers at its annualised "
         "sales: no paid employee) closes for its owner's household reasons, on top of exit_hazard; a "
         "firm with employees carries on through them.")
