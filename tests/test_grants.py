@@ -13,10 +13,14 @@ def test_a_firm_with_idle_capacity_earns_nothing_on_a_grant():
     """Subsistence firms' demand does not grow with capacity (scale_weight_subsistence = 0): with
     demand far below capacity, extra capital sells nothing more."""
     p = Parameters(**SMALL, growth_share=0.0, demand_per_firm=2e5, output_at_ref=5e7,
-                   export_demand_ratio=0.0, spillover=0.0, review_close=1.0)
+                   export_demand_ratio=0.0, spillover=0.0, review_close=1.0,
+                   entrant_capital_median=5e8)
     # (not this test's question: with spillover, a grant that keeps a firm from filling up moves
     # demand between firms; with owners who carry on after a losing year, the grant keeps some
-    # losing firms open until their capital runs out, and the extra firms lower everyone's sales)
+    # losing firms open until their capital runs out, and the extra firms lower everyone's sales;
+    # so every firm holds capital far beyond six months of losses: no grant decides whether a firm
+    # closes. Without that, household_hazard 0.00305 gives a city in which one firm's grant keeps
+    # it above exit_capital for two more months, and the others' returns dip below zero)
     # (nor is the census of constrained firms: it finds the one firm whose quality draws more than
     # it can make, and its grant takes a little demand from the others; see the next tests)
     table = grant_experiment(p, 3, share=0.5, months=6, use_cache=False, every_constrained=False)
