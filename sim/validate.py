@@ -191,7 +191,7 @@ TARGETS: tuple[Target, ...] = (
     _t("grant_return_growth", "Return on an equipment grant, capacity-constrained growth-oriented firms",
        "de Mel, McKenzie & Woodruff 2008, QJE", "≈ 5.7 % (3-8 %)", 3.0, 8.0, "%/month", "calibrated",
        "as above, over every firm that was growth-oriented and selling all it could make at the grant: "
-       "all of them are treated besides the random 5 % (a census of about 0.05 % of firms, 31-56 a seed "
+       "all of them are treated besides the random 5 % (a census of about 0.05 % of firms, 39-56 a seed "
        "in the default city over seeds 1-20; the random share alone finds 0-5), so the others' figures hardly move "
        "(by 0.002 points on average); their number per seed is grant_n_growth in validation-seeds.csv"),
     _t("grant_return_frame", "Return on an equipment grant, all firms in de Mel et al.'s sample frame",
