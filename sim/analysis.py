@@ -117,6 +117,7 @@ COST_RATIOS = (
     ("graduations", "extra spending per graduation added, Rp M", 1e-6, "{:,.1f}"),
     ("sales_total", "extra spending per rupiah of extra MSME sales", 1, "{:,.3f}"),
 )
+COST_LABELS = frozenset(r[1] for r in COST_RATIOS)
 
 
 PRICED_LEVERS = frozenset({
@@ -168,6 +169,20 @@ def unpriced_changes(runs: pd.DataFrame, reference: str) -> dict[tuple[str, int]
         if items:
             out[(r.scenario, int(r.point))] = items
     return out
+
+
+def unpriced_for(effects: pd.DataFrame, runs: pd.DataFrame | None) -> dict[tuple[str, int], list[str]]:
+    """``unpriced_changes`` against the effects table's baseline (its ``baseline_name`` column);
+    nothing without the runs table or a named baseline."""
+    if runs is None or "baseline_name" not in effects:
+        return {}
+    return unpriced_changes(runs, effects["baseline_name"].iloc[0])
+
+
+def starred(changes: dict, label: str, scenario: str, point) -> bool:
+    """Whether a row of the effects table gets the star: a cost ratio of a scenario with unpriced
+    changes (``unpriced_for``); effect rows never do."""
+    return label in COST_LABELS and (scenario, int(point)) in changes
 
 
 def unpriced_lines(changes: dict[tuple[str, int], list[str]], several_points: bool = False,
@@ -244,9 +259,7 @@ def effects_report(effects: pd.DataFrame, several_points: bool = False,
     ``baseline_name`` column, scenarios with changes the model does not price are starred in the
     cost rows and listed under them (``unpriced_changes``)."""
     versus = f" (vs {effects['baseline_name'].iloc[0]}" if "baseline_name" in effects else " ("
-    changes = ({} if runs is None or "baseline_name" not in effects
-               else unpriced_changes(runs, effects["baseline_name"].iloc[0]))
-    cost_labels = {r[1] for r in COST_RATIOS}
+    changes = unpriced_for(effects, runs)
     lines = [f"  effects on served firms and on the rest of the city{versus}, same firms, same seeds)"]
     formats = {r[3]: (r[4], r[5]) for r in EFFECT_ROWS} | {r[1]: (r[2], r[3]) for r in COST_RATIOS}
     table = pd.concat([effect_table(effects), cost_ratios(effects)], ignore_index=True)
@@ -259,7 +272,7 @@ def effects_report(effects: pd.DataFrame, several_points: bool = False,
         lines.append(f"    {label}")
         for _, r in sel.iterrows():
             name = f"{r['scenario']} #{r['point']}" if several_points else r["scenario"]
-            if label in cost_labels and (r["scenario"], int(r["point"])) in changes:
+            if starred(changes, label, r["scenario"], r["point"]):
                 name += " *"
             mean, low, high = (_show(r[k], scale, fmt) for k in ("mean", "low", "high"))
             lines.append(f"      {name:<26}{mean:>12}  [{low}, {high}]  n={r['n']}")

@@ -41,7 +41,8 @@ from .analysis import (
     headlines,
     interval,
     paired_runs,
-    unpriced_changes,
+    starred,
+    unpriced_for,
 )
 from .files import short
 from .store import StoreError
@@ -235,19 +236,15 @@ def served_lines(effects: pd.DataFrame, runs: pd.DataFrame | None = None) -> lis
     return effects_report(effects, effects["point"].nunique() > 1, runs)
 
 
-def unpriced_markdown(effects: pd.DataFrame, runs: pd.DataFrame | None) -> tuple[dict, list[str]]:
-    """Scenarios (and points) whose changes the model does not price, and the note that lists them
-    under a cost table (nothing when there are none or no runs table)."""
-    if runs is None or "baseline_name" not in effects:
-        return {}, []
-    changes = unpriced_changes(runs, effects["baseline_name"].iloc[0])
+def unpriced_markdown(changes: dict, several_points: bool = False) -> list[str]:
+    """The note under a Markdown cost table: what spending counts, and each scenario's unpriced
+    changes (``analysis.unpriced_for``); nothing when there are none."""
     if not changes:
-        return {}, []
-    several = effects["point"].nunique() > 1
+        return []
     note = [f"\\* {UNPRICED_NOTE[0].upper()}{UNPRICED_NOTE[1:]}:", ""]
-    note += [f"- `{s}`" + (f" #{p}" if several else "") + ": " + ", ".join(items)
+    note += [f"- `{s}`" + (f" #{p}" if several_points else "") + ": " + ", ".join(items)
              for (s, p), items in changes.items()]
-    return changes, note + [""]
+    return note + [""]
 
 
 def markdown(table: pd.DataFrame, effects: pd.DataFrame | None = None,
@@ -273,13 +270,12 @@ def markdown(table: pd.DataFrame, effects: pd.DataFrame | None = None,
         lines += ["### Effects on served firms, on everyone else, and cost", "",
                   "| scenario | effect | mean | 95 % interval | seeds |", "|---|---|---:|---:|---:|"]
         formats = {r[3]: (r[4], r[5]) for r in EFFECT_ROWS} | {r[1]: (r[2], r[3]) for r in COST_RATIOS}
-        changes, note = unpriced_markdown(effects, runs)
-        cost_labels = {r[1] for r in COST_RATIOS}
+        changes = unpriced_for(effects, runs)
         for _, r in pd.concat([effect_table(effects), cost_ratios(effects)]).iterrows():
             scale, fmt = formats[r["label"]]
             mean, low, high = (_show(r[k], scale, fmt).strip() for k in ("mean", "low", "high"))
-            star = " \\*" if r["label"] in cost_labels and (r["scenario"], int(r["point"])) in changes else ""
+            star = " \\*" if starred(changes, r["label"], r["scenario"], r["point"]) else ""
             lines.append(f"| {r['scenario']}{star} | {r['label']} | {mean} | [{low}, {high}] | {r['n']} |")
         lines.append("")
-        lines += note
+        lines += unpriced_markdown(changes, effects["point"].nunique() > 1)
     return "\n".join(lines)

@@ -457,11 +457,19 @@ def _md_bold_to_html(text: str) -> str:
 def _html_effects(effects: pd.DataFrame, runs: pd.DataFrame) -> str:
     """The effects table (served firms, everyone else, the whole city, cost per unit added), with
     the scenarios whose changes the model does not price starred and listed under it."""
-    from .analysis import COST_RATIOS, EFFECT_ROWS, UNPRICED_NOTE, _show, cost_ratios, effect_table
+    from .analysis import (
+        COST_RATIOS,
+        EFFECT_ROWS,
+        UNPRICED_NOTE,
+        _show,
+        cost_ratios,
+        effect_table,
+        starred,
+        unpriced_for,
+    )
     e = html.escape
     formats = {x[3]: (x[4], x[5]) for x in EFFECT_ROWS} | {x[1]: (x[2], x[3]) for x in COST_RATIOS}
-    cost_labels = {x[1] for x in COST_RATIOS}
-    changes, _ = compare.unpriced_markdown(effects, runs)
+    changes = unpriced_for(effects, runs)
     several = effects["point"].nunique() > 1
     rows = ["<table><tr><th>effect</th><th>scenario</th><th>mean</th><th>95 % interval</th>"
             "<th>seeds</th></tr>"]
@@ -469,7 +477,7 @@ def _html_effects(effects: pd.DataFrame, runs: pd.DataFrame) -> str:
         scale, fmt = formats[x["label"]]
         mean, low, high = (_show(x[k], scale, fmt).strip() for k in ("mean", "low", "high"))
         name = f"{x['scenario']} #{x['point']}" if several else x["scenario"]
-        if x["label"] in cost_labels and (x["scenario"], int(x["point"])) in changes:
+        if starred(changes, x["label"], x["scenario"], x["point"]):
             name += " *"
         rows.append(f"<tr><td>{e(x['label'])}</td><td>{e(name)}</td><td class='num'>{e(mean)}</td>"
                     f"<td class='num'>[{e(low)}, {e(high)}]</td><td class='num'>{x['n']}</td></tr>")
