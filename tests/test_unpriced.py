@@ -69,8 +69,16 @@ def test_the_summary_stars_unpriced_scenarios_and_lists_their_changes():
     note = "\n".join(lines[lines.index(next(x for x in lines if x.startswith("    * spending"))):])
     assert "package: coordination 0.4 -> 0.8, targeting first_come -> diagnosis" in note
     assert "richer" not in note
-    effect_rows = [x for x in lines if x.startswith("      package")]
-    assert effect_rows and all(("*" in x) == (x.split()[1] == "*") for x in effect_rows)
+    # under each section label, the package's row is starred exactly when the label is a cost ratio
+    # (the spending row, an effect, is not)
+    label, seen = None, {}
+    for x in lines:
+        if x.startswith("    ") and not x.startswith("      "):
+            label = x.strip()
+        elif x.startswith("      package"):
+            seen[label] = x.split()[1] == "*"
+    assert seen == {lab: lab in analysis.COST_LABELS for lab in seen}
+    assert any(seen.values()) and not all(seen.values())
     fx = pd.concat([_effects(), _effects().query("measure == 'spend'").assign(
         part="net", measure="workers", n=10)], ignore_index=True)  # an effect row besides the costs
     with_effect = analysis.effects_report(fx, runs=_runs())
