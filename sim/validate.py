@@ -136,6 +136,11 @@ _BY_SALES_NOTE = (
     "which gives firms classed by their sales in the {band} band a mean of Rp {mean:,.0f} M: the "
     "figure is reachable only by firms whose sales exceed their class's band while their assets "
     "keep them in it (docs/calibration.md, Money scale)")
+_NOT_LIKE_FOR_LIKE = (
+    ". Reference, not counted (since 2026-11-29, late): the data's small and medium classes are not formed "
+    "like the model's (most of their firms are there by their assets, with sales above the class's "
+    "band), the figure is value added rather than sales, and issue 9 holds only micro firms' sales "
+    "to a band; calibrate still aims at it from below, and the miss is a known gap")
 
 TARGETS: tuple[Target, ...] = (
     _t("share_micro", "Micro share of firms", KEMENKOP_2019, "98.67 %", 98.0, 99.3, "%", "calibrated", SHARES),
@@ -250,11 +255,11 @@ TARGETS: tuple[Target, ...] = (
        "(gross output) exceed its value added by the materials and services it buys, so mean sales "
        "at or above Rp 76.1 M are the more consistent reading; the band's upper half holds them"),
     *(_t(f"sales_{name}", f"Mean annual sales, {name} (at least value added per firm)", UMKM_VA,
-         f"≥ Rp {va:,} M (value added)", _sig(va / 1.5), None, "Rp M", "calibrated",
+         f"≥ Rp {va:,} M (value added)", _sig(va / 1.5), None, "Rp M", "reference",
          BY_CLASS + "; the source's figure is value added per unit (the class's contribution to GDP over "
          "its units), and a firm's sales (gross output) exceed its value added by the materials and "
          "services it buys, so it bounds mean sales from below only (pass: above it divided by 1.5, "
-         "the tolerance of the other class figures)" + implied)
+         "the tolerance of the other class figures)" + implied + _NOT_LIKE_FOR_LIKE)
       for name, va, implied in (
           ("small", 1640, _BY_SALES_NOTE.format(band="Rp 0.3-2.5 bn", mean=_SMALL_BY_SALES)),
           ("medium", 29700, _BY_SALES_NOTE.format(band="Rp 2.5-50 bn", mean=_MEDIUM_BY_SALES)))),
