@@ -226,6 +226,26 @@ def test_reference_rows_never_set_the_exit_status_but_unmeasurable_counted_rows_
     assert short.set_index("key").loc["survival_48", "status"] == "n/a" and val.exit_status(short) == 1
 
 
+def test_the_summary_names_the_reference_rows_that_miss_and_only_those():
+    """A run that exits 0 still says which published figures the model misses: the failing
+    reference rows, by name, in the summary line (terminal and validation.md); never a passing
+    reference row, never a counted one."""
+    table = val.summarise(_per_seed(graduation=50.0, tent_kurtosis=-1.0), 120)
+    names = table.set_index("key")["pattern"]
+    assert val.reference_misses(table) == [names["tent_kurtosis"], names["graduation"]]
+    line = val.summary(table)
+    assert line.startswith(f"{int(table['counts'].sum())} of {int(table['counts'].sum())} counted rows pass; 2 ")
+    assert names["graduation"] in line and names["tent_kurtosis"] in line and names["served_30m"] not in line
+    one = val.summarise(_per_seed(graduation=50.0), 120)
+    assert "1 reference row (not counted) misses" in val.summary(one)
+    clean = val.summarise(_per_seed(), 120)
+    assert val.reference_misses(clean) == [] and "reference" not in val.summary(clean)
+    counted_miss = val.summarise(_per_seed(volatility_slope=0.1), 120)
+    assert val.reference_misses(counted_miss) == [] and "counted rows pass" in val.summary(counted_miss)
+    md = val.report(table, seeds=[1, 2, 3], n_firms=1000, years=10, version="x", seconds=1.0)
+    assert f"**{line}.**" in md
+
+
 def test_interval_is_over_seeds():
     per_seed = _per_seed()
     per_seed["share_micro"] = [98.0, 99.0, 100.0]
@@ -283,6 +303,10 @@ def test_validate_writes_table_figure_and_exit_status(tmp_path):
     assert list(pd.read_csv(out / "validation-seeds.csv")["seed"]) == [1, 2]
     assert "seeds 1, 2" in md and "n_firms = 2,000" in md
     assert (out / "validation.png").stat().st_size > 30_000
+    missed = table.loc[~table["counts"].astype(bool) & (table["status"] == "fail"), "pattern"]
+    for name in missed:  # the reference rows that miss are listed by name under the count
+        assert f"    - {name}\n" in r.stdout
+    assert ("reference rows (in brackets, not counted) that miss" in r.stdout) == (len(missed) > 0)
 
 
 @pytest.mark.subprocess
