@@ -456,9 +456,7 @@ def cmd_validate(args) -> int:
                                             f"{args.years} years, {len(seeds)} seeds")
     fig.savefig(out / "validation.png", dpi=100)
     print(val.terminal_table(table))
-    counted = table[table["counts"]]
-    print(f"\n  {int((counted['status'] == 'pass').sum())} of {len(counted)} counted rows pass; "
-          f"{len(seeds)} seeds in {seconds:.0f} s")
+    print(f"\n  {val.count_line(table)}; {len(seeds)} seeds in {seconds:.0f} s")
     missed = val.reference_misses(table)
     if missed:
         print(f"  reference rows (in brackets, not counted) that miss the published figure: {len(missed)}")

@@ -464,11 +464,16 @@ def reference_misses(table: pd.DataFrame) -> list[str]:
     return table.loc[~table["counts"] & (table["status"] == "fail"), "pattern"].tolist()
 
 
+def count_line(table: pd.DataFrame) -> str:
+    """'k of n counted rows pass'."""
+    counted = table[table["counts"]]
+    return f"{int((counted['status'] == 'pass').sum())} of {len(counted)} counted rows pass"
+
+
 def summary(table: pd.DataFrame) -> str:
     """How many counted rows pass, and which reference rows miss their figure: a run that exits 0
     still says which published figures the model does not reach."""
-    counted = table[table["counts"]]
-    out = f"{int((counted['status'] == 'pass').sum())} of {len(counted)} counted rows pass"
+    out = count_line(table)
     missed = reference_misses(table)
     if missed:
         out += (f"; {len(missed)} reference row{'s' if len(missed) > 1 else ''} (not counted) "
